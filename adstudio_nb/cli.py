@@ -1,0 +1,223 @@
+"""The ``adstudio-nb`` command.
+
+Subcommands:
+    sandbox   run the Spotify sandbox stand-alone and print its URLs and demo credentials.
+    demo      run a sandbox and JupyterLab on the onboarding notebook, wired together.
+
+Every failure prints one or two sentences saying what to do next, and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .exceptions import AdStudioError
+
+ONBOARDING_NOTEBOOK = Path("notebooks") / "01_onboarding.ipynb"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="adstudio-nb",
+        description="Spotify Ads API onboarding and data loading for notebooks.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sandbox = commands.add_parser(
+        "sandbox", help="Run the local Spotify sandbox until Ctrl-C and print how to use it."
+    )
+    _add_sandbox_options(sandbox)
+    sandbox.add_argument(
+        "--register-app",
+        metavar="NAME",
+        help="Also register another app with --redirect-uri (repeatable) and print its credentials.",
+    )
+    sandbox.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="A redirect URI for --register-app (A12 rules apply).",
+    )
+    sandbox.add_argument(
+        "--no-ads-access",
+        action="store_true",
+        help="Register --register-app as not yet allowed for the Ads API (answers 403, B10).",
+    )
+    sandbox.add_argument(
+        "--rotate-refresh-tokens",
+        action="store_true",
+        help="Register --register-app with refresh-token rotation (A8).",
+    )
+
+    demo = commands.add_parser(
+        "demo", help="Run a sandbox and JupyterLab on the onboarding notebook."
+    )
+    _add_sandbox_options(demo)
+    demo.add_argument("--no-lab", action="store_true", help="Run only the sandbox.")
+    demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port.")
+    return parser
+
+
+def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=0, help="Port on 127.0.0.1 (0: a free one).")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the data and the demo app.")
+    parser.add_argument("--scale", type=float, default=1.0, help="Size of the data set.")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="Added to Ads API answers.")
+    parser.add_argument(
+        "--rate-limits",
+        choices=["on", "off", "scaled"],
+        default="on",
+        help="Spotify's limits (on), none (off), or the same counts in a shorter window (scaled).",
+    )
+    parser.add_argument(
+        "--rate-limit-window-s",
+        type=float,
+        default=3.0,
+        help="The window length with --rate-limits scaled.",
+    )
+    parser.add_argument(
+        "--faults",
+        default="",
+        metavar="SPEC",
+        help="Inject faults, e.g. rate=0.2,kinds=500+502+503+429+drop+truncate+slow,seed=1",
+    )
+
+
+def _start_sandbox(args: argparse.Namespace):  # noqa: ANN202 (the sandbox is imported lazily)
+    from .sandbox import FaultPlan, Sandbox
+
+    try:
+        faults = FaultPlan.parse(args.faults) if args.faults else None
+    except ValueError as exc:
+        raise SystemExit(f"adstudio-nb: {exc}") from None
+    sandbox = Sandbox(
+        port=args.port,
+        seed=args.seed,
+        scale=args.scale,
+        latency_ms=args.latency_ms,
+        rate_limits=args.rate_limits,
+        rate_limit_window_s=args.rate_limit_window_s if args.rate_limits == "scaled" else 30.0,
+        faults=faults,
+    )
+    try:
+        return sandbox.start()
+    except OSError as exc:
+        raise SystemExit(
+            f"adstudio-nb: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}). "
+            "Choose another --port, or 0 for a free one."
+        ) from None
+
+
+def _describe(sandbox) -> str:  # noqa: ANN001
+    app = sandbox.demo_app
+    lines = [
+        f"Spotify sandbox running at {sandbox.base_url}",
+        f"  authorize page   {sandbox.authorize_url}",
+        f"  token endpoint   {sandbox.token_url}",
+        f"  Ads API v3       {sandbox.api_base_url}",
+        f"  guide's v1 call  {sandbox.v1_base_url}/currentUser/adAccounts",
+        f"  dashboard        {sandbox.dashboard_url}",
+        "Demo app (sandbox-only credentials):",
+        f"  client id        {app.client_id}",
+        f"  client secret    {app.client_secret}",
+        f"  redirect URIs    {', '.join(app.redirect_uris)}",
+        "Demo users: " + ", ".join(sandbox.registry.users) + " (password: demo)",
+        f"Try it: open {sandbox.base_url}/ in a browser and follow 'Try the login'.",
+    ]
+    return "\n".join(lines)
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    sandbox = _start_sandbox(args)
+    try:
+        print(_describe(sandbox), flush=True)
+        if args.register_app:
+            app = sandbox.register_app(
+                args.register_app,
+                redirect_uris=args.redirect_uri or ["http://127.0.0.1/callback"],
+                ads_allowed=not args.no_ads_access,
+                rotate_refresh_tokens=args.rotate_refresh_tokens,
+            )
+            print(
+                f"Registered app {app.name!r}: client id {app.client_id}, "
+                f"client secret {app.client_secret}, redirect URIs {', '.join(app.redirect_uris)}",
+                flush=True,
+            )
+        print("Press Ctrl-C to stop.", flush=True)
+        _wait_for_interrupt()
+    except ValueError as exc:
+        print(f"adstudio-nb: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .sandbox.embedded import SANDBOX_URL_ENV
+
+    sandbox = _start_sandbox(args)
+    try:
+        print(_describe(sandbox), flush=True)
+        notebook = ONBOARDING_NOTEBOOK
+        if args.no_lab or not notebook.exists():
+            if not notebook.exists():
+                print(f"({notebook} is not there yet: serving the sandbox only.)", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            _wait_for_interrupt()
+            return 0
+        env = {**os.environ, SANDBOX_URL_ENV: sandbox.base_url}
+        lab = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            f"--ServerApp.port={args.lab_port}",
+            "--ServerApp.ip=127.0.0.1",
+            str(notebook),
+        ]
+        if os.geteuid() == 0:
+            lab.append("--allow-root")
+        if shutil.which("jupyter-lab") is None and shutil.which("jupyter") is None:
+            print("JupyterLab is not installed here: run `make demo`, which installs it.")
+            return 1
+        print(f"Starting JupyterLab on {notebook} (sandbox: {sandbox.base_url}) ...", flush=True)
+        try:
+            return subprocess.call(lab, env=env)  # noqa: S603 (our own interpreter and args)
+        except KeyboardInterrupt:
+            return 0
+    finally:
+        sandbox.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``adstudio-nb`` command line; return the exit status."""
+    args = _build_parser().parse_args(argv)
+    handlers = {"sandbox": _cmd_sandbox, "demo": _cmd_demo}
+    try:
+        return handlers[args.command](args)
+    except AdStudioError as exc:
+        print(f"adstudio-nb: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

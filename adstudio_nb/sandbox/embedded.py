@@ -1,0 +1,101 @@
+"""The sandbox a zero-configuration notebook talks to.
+
+With nothing configured, adstudio_nb uses a sandbox: a stand-alone one when
+``ADSTUDIO_SANDBOX_URL`` names it (``make demo`` starts one, so tokens outlive a kernel
+restart), otherwise one started in this process on a free port, once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from dataclasses import dataclass, field
+
+import requests
+
+from .server import Sandbox
+
+SANDBOX_URL_ENV = "ADSTUDIO_SANDBOX_URL"
+DEMO_APP_PATH = "/sandbox/demo-app"
+
+_lock = threading.Lock()
+_embedded: Sandbox | None = None
+
+
+@dataclass(frozen=True)
+class SandboxEndpoints:
+    """Where a sandbox answers, and its demo app's credentials."""
+
+    base_url: str
+    authorize_url: str
+    token_url: str
+    api_base_url: str
+    dashboard_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+    in_process: bool
+
+
+def embedded_sandbox() -> Sandbox:
+    """Return this process's sandbox, starting it on first use (stopped at exit)."""
+    global _embedded
+    with _lock:
+        if _embedded is None:
+            _embedded = Sandbox().start()
+            atexit.register(_embedded.stop)
+        return _embedded
+
+
+def endpoints_of(sandbox: Sandbox) -> SandboxEndpoints:
+    """Describe a running in-process sandbox."""
+    app = sandbox.demo_app
+    return SandboxEndpoints(
+        base_url=sandbox.base_url,
+        authorize_url=sandbox.authorize_url,
+        token_url=sandbox.token_url,
+        api_base_url=sandbox.api_base_url,
+        dashboard_url=sandbox.dashboard_url,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        redirect_uri=app.redirect_uris[0],
+        in_process=True,
+    )
+
+
+def describe_remote(base_url: str, *, timeout_s: float = 5.0) -> SandboxEndpoints:
+    """Ask a stand-alone sandbox at ``base_url`` for its URLs and demo app.
+
+    Raises:
+        ConnectionError: nothing answers there (start it with ``adstudio-nb sandbox``).
+    """
+    base_url = base_url.rstrip("/")
+    try:
+        answer = requests.get(base_url + DEMO_APP_PATH, timeout=timeout_s)
+        answer.raise_for_status()
+        body = answer.json()
+        return SandboxEndpoints(
+            base_url=base_url,
+            authorize_url=base_url + "/authorize",
+            token_url=base_url + "/api/token",
+            api_base_url=base_url + "/ads/v3",
+            dashboard_url=base_url + "/dashboard",
+            client_id=str(body["client_id"]),
+            client_secret=str(body["client_secret"]),
+            redirect_uri=str(body["redirect_uris"][0]),
+            in_process=False,
+        )
+    except (requests.RequestException, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ConnectionError(
+            f"No adstudio_nb sandbox answers at {base_url} ({SANDBOX_URL_ENV}). "
+            "Start one with `adstudio-nb sandbox`, or unset the variable to use an in-process one."
+        ) from exc
+
+
+def sandbox_settings_source() -> SandboxEndpoints:
+    """Return the zero-configuration sandbox: the stand-alone one if named, else in-process."""
+    url = os.environ.get(SANDBOX_URL_ENV, "").strip()
+    if url:
+        return describe_remote(url)
+    return endpoints_of(embedded_sandbox())

@@ -1,0 +1,188 @@
+"""The sandbox as a real HTTP server on 127.0.0.1, in-process or stand-alone.
+
+``with Sandbox() as sb:`` starts a threaded werkzeug server on a free loopback port in a
+background thread and stops it on exit. The object exposes the URLs a client needs, the demo
+app's credentials, the clock, and the switches (latency, rate limits, faults).
+
+Example:
+    >>> import requests
+    >>> with Sandbox() as sb:
+    ...     requests.get(sb.base_url + "/", timeout=5).status_code
+    200
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .app import SandboxApplication
+from .clock import SandboxClock
+from .data import AdsData
+from .faults import FaultPlan
+from .ratelimit import WINDOW_S, RateLimiter
+from .registry import AccountsRegistry, SandboxApp
+
+log = logging.getLogger(__name__)
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Log requests at DEBUG, by path only: a query string can hold a code or a token."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        log.debug("%s %s -> %s", self.command, path, code)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+        log.debug("sandbox connection: " + format, *args)
+
+
+class Sandbox:
+    """A local emulator of Spotify's accounts service and Ads API over real HTTP.
+
+    Args:
+        port: the TCP port on 127.0.0.1; 0 picks a free one.
+        seed: seeds the data set and the demo app's credentials.
+        scale: multiplies the size of the generated data set.
+        latency_ms: added to every Ads API answer.
+        rate_limits: ``"on"`` (Spotify's numbers, B11), ``"off"``, or ``"scaled"``.
+        rate_limit_window_s: the window length with ``rate_limits="scaled"``.
+        faults: faults to inject into Ads API answers.
+        clock: the clock (a fresh real-time clock by default).
+        data_options: extra keyword arguments for :class:`~adstudio_nb.sandbox.data.AdsData`.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        seed: int = 0,
+        scale: float = 1.0,
+        latency_ms: float = 0.0,
+        rate_limits: str = "on",
+        rate_limit_window_s: float = WINDOW_S,
+        faults: FaultPlan | None = None,
+        clock: SandboxClock | None = None,
+        data_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.host = "127.0.0.1"
+        self.requested_port = port
+        self.seed = seed
+        self.latency_ms = latency_ms
+        self.faults = faults
+        self.clock = clock or SandboxClock()
+        self.rate_limiter = RateLimiter(rate_limits, window_s=rate_limit_window_s)
+        self.registry = AccountsRegistry(self.clock, seed=seed)
+        self.data = AdsData(seed=seed, scale=scale, clock=self.clock, **(data_options or {}))
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Bind the port and serve in a background thread; return self."""
+        if self._server is not None:
+            return self
+        server = make_server(
+            self.host,
+            self.requested_port,
+            SandboxApplication(self),
+            threaded=True,
+            request_handler=_QuietRequestHandler,
+        )
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+            name=f"sandbox:{server.port}",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def is_running(self) -> bool:
+        """Tell whether the server is serving."""
+        return self._server is not None
+
+    # -- what a client needs ------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """Return the bound port (start the sandbox first)."""
+        if self._server is None:
+            raise RuntimeError("The sandbox is not running: call start() or use `with Sandbox()`.")
+        return int(self._server.port)
+
+    @property
+    def base_url(self) -> str:
+        """Return ``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def authorize_url(self) -> str:
+        """Return the authorize page's URL (A1)."""
+        return self.base_url + "/authorize"
+
+    @property
+    def token_url(self) -> str:
+        """Return the token endpoint's URL (A5)."""
+        return self.base_url + "/api/token"
+
+    @property
+    def api_base_url(self) -> str:
+        """Return the Ads API v3 base URL (B)."""
+        return self.base_url + "/ads/v3"
+
+    @property
+    def v1_base_url(self) -> str:
+        """Return the original guide's ``ads-sandbox/v1`` base URL (C)."""
+        return self.base_url + "/ads-sandbox/v1"
+
+    @property
+    def dashboard_url(self) -> str:
+        """Return the developer dashboard's URL, where grants are revoked (D7)."""
+        return self.base_url + "/dashboard"
+
+    @property
+    def demo_app(self) -> SandboxApp:
+        """Return the built-in demo app (client id, secret, redirect URIs)."""
+        return self.registry.demo_app
+
+    def register_app(
+        self,
+        name: str,
+        *,
+        redirect_uris: list[str],
+        ads_allowed: bool = True,
+        rotate_refresh_tokens: bool = False,
+    ) -> SandboxApp:
+        """Register another app, as Spotify's developer dashboard would (A12)."""
+        return self.registry.register_app(
+            name,
+            redirect_uris=redirect_uris,
+            ads_allowed=ads_allowed,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+        )
+
+    def __repr__(self) -> str:
+        where = self.base_url if self.is_running else "stopped"
+        return f"<Sandbox {where} seed={self.seed}>"
