@@ -18,8 +18,12 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .exceptions import AdStudioError
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 ONBOARDING_NOTEBOOK = Path("notebooks") / "01_onboarding.ipynb"
 
@@ -38,7 +42,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--register-app",
         metavar="NAME",
-        help="Also register another app with --redirect-uri (repeatable) and print its credentials.",
+        help="Also register an app with the given --redirect-uri values; print its credentials.",
     )
     sandbox.add_argument(
         "--redirect-uri",
@@ -92,7 +96,7 @@ def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _start_sandbox(args: argparse.Namespace):  # noqa: ANN202 (the sandbox is imported lazily)
+def _start_sandbox(args: argparse.Namespace) -> Sandbox:
     from .sandbox import FaultPlan, Sandbox
 
     try:
@@ -117,7 +121,7 @@ def _start_sandbox(args: argparse.Namespace):  # noqa: ANN202 (the sandbox is im
         ) from None
 
 
-def _describe(sandbox) -> str:  # noqa: ANN001
+def _describe(sandbox: Sandbox) -> str:
     app = sandbox.demo_app
     lines = [
         f"Spotify sandbox running at {sandbox.base_url}",

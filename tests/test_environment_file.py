@@ -21,13 +21,10 @@ def _parse(requirement: str) -> tuple[str, str]:
 def test_conda_environment_matches_runtime_and_notebook_dependencies() -> None:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     wanted = dict(
-        _parse(r)
-        for r in project["dependencies"] + project["optional-dependencies"]["notebooks"]
+        _parse(r) for r in project["dependencies"] + project["optional-dependencies"]["notebooks"]
     )
     env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
-    conda = dict(
-        _parse(d) for d in env["dependencies"] if isinstance(d, str) and d not in ("pip",)
-    )
+    conda = dict(_parse(d) for d in env["dependencies"] if isinstance(d, str) and d not in ("pip",))
     conda.pop("python")
     assert conda == wanted, "environment.yml and pyproject.toml list different packages or pins"
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))

@@ -82,15 +82,19 @@ class AccountsService:
             # A13: unknown scopes come back to the app as an OAuth error redirect.
             return _redirect_with(redirect_uri, {"error": "invalid_scope"}, state)
         challenge = args.get("code_challenge")
-        if challenge is not None or "code_challenge_method" in args:
-            if args.get("code_challenge_method") != "S256" or not _PKCE_CHALLENGE.match(
-                challenge or ""
-            ):
-                return _redirect_with(
-                    redirect_uri,
-                    {"error": "invalid_request", "error_description": "code_challenge must be S256"},
-                    state,
-                )
+        pkce_asked = challenge is not None or "code_challenge_method" in args
+        if pkce_asked and (
+            args.get("code_challenge_method") != "S256"
+            or not _PKCE_CHALLENGE.match(challenge or "")
+        ):
+            return _redirect_with(
+                redirect_uri,
+                {
+                    "error": "invalid_request",
+                    "error_description": "code_challenge must be S256",
+                },
+                state,
+            )
         pending = _PendingAuthorization(client_id, redirect_uri, scope, state, challenge)
         user_id = request.cookies.get(USER_COOKIE)
         show_dialog = args.get("show_dialog", "").lower() == "true"
@@ -182,9 +186,7 @@ class AccountsService:
                 "grant_type must be client_credentials, authorization_code or refresh_token",
             )
         client_id, client_secret = _client_credentials(request)
-        pkce = client_secret is None and (
-            "code_verifier" in form or grant_type == "refresh_token"
-        )
+        pkce = client_secret is None and ("code_verifier" in form or grant_type == "refresh_token")
         app = self.registry.authenticate_client(client_id, client_secret, pkce=pkce)
         if grant_type == "authorization_code":
             code = form.get("code")

@@ -7,6 +7,7 @@ client's mistake, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -75,7 +76,9 @@ class SandboxApplication:
                 time.sleep(self.sandbox.faults.slow_s if self.sandbox.faults else 0)
         try:
             if fault in ("500", "502", "503"):
-                raise ads_error(int(fault), "Injected fault: the service is temporarily unavailable.")
+                raise ads_error(
+                    int(fault), "Injected fault: the service is temporarily unavailable."
+                )
             if fault == "429":
                 raise ads_error(429, "Too many requests", headers={"Retry-After": "1"})
             response = self._dispatch(request, is_ads=is_ads)
@@ -94,7 +97,7 @@ class SandboxApplication:
         adapter = self.url_map.bind_to_environ(request.environ)
         endpoint, path_args = adapter.match()
         if not is_ads:
-            return endpoint(request, **path_args)  # type: ignore[no-any-return]
+            return endpoint(request, **path_args)
         context, rate_headers = self._authorize_api_call(request, endpoint)
         result = endpoint(context, **path_args)
         response = result if isinstance(result, Response) else json_response(result)
@@ -143,13 +146,17 @@ class SandboxApplication:
         """Render the home page: URLs and the demo app (its secret stays off the page)."""
         sb = self.sandbox
         app = sb.demo_app
-        try_url = sb.authorize_url + "?" + urlencode(
-            {
-                "client_id": app.client_id,
-                "response_type": "code",
-                "redirect_uri": app.redirect_uris[0],
-                "state": "try-me",
-            }
+        try_url = (
+            sb.authorize_url
+            + "?"
+            + urlencode(
+                {
+                    "client_id": app.client_id,
+                    "response_type": "code",
+                    "redirect_uri": app.redirect_uris[0],
+                    "state": "try-me",
+                }
+            )
         )
         return render_index(
             {
@@ -161,7 +168,6 @@ class SandboxApplication:
                 "try_url": try_url,
             }
         )
-
 
     def demo_app(self, request: Request) -> Response:
         """Describe the demo app to a zero-configuration client on this machine.
@@ -205,10 +211,8 @@ def _drop_connection(environ: WSGIEnvironment) -> None:
     """Close the client's connection without an answer (a "dropped connection" fault)."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _truncated(

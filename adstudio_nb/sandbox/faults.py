@@ -36,9 +36,7 @@ class FaultPlan:
             raise ValueError(f"fault rate must be between 0 and 1, not {self.rate}")
         unknown = [k for k in self.kinds if k not in FAULT_KINDS]
         if unknown or not self.kinds:
-            raise ValueError(
-                f"unknown fault kinds {unknown}; choose from {', '.join(FAULT_KINDS)}"
-            )
+            raise ValueError(f"unknown fault kinds {unknown}; choose from {', '.join(FAULT_KINDS)}")
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
 

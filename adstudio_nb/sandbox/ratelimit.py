@@ -89,7 +89,9 @@ class RateLimiter:
                 self._windows[(client_id, user_id, b)] = (start, count + 1)
                 if decision is None:
                     remaining = self.limits[b] - count - 1
-                    decision = RateDecision(True, self.limits[b], remaining, start + self.window_s - now)
+                    decision = RateDecision(
+                        True, self.limits[b], remaining, start + self.window_s - now
+                    )
             assert decision is not None
             return decision
 

@@ -150,7 +150,7 @@ def _loopback_host(parts: SplitResult) -> str:
 
 
 def registration_problem(uri: str) -> str | None:
-    """Say why Spotify's dashboard would refuse to register ``uri``, or None when it is fine (A12)."""
+    """Say why Spotify's dashboard would refuse ``uri`` (A12); None when it is fine."""
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018  (raises on a bad port)
@@ -311,9 +311,7 @@ class AccountsRegistry:
             )
             return self._token_body(app.client_id, record.user_id, record.scope, refresh)
 
-    def refresh(
-        self, app: SandboxApp, *, refresh_token: str, pkce: bool
-    ) -> dict[str, object]:
+    def refresh(self, app: SandboxApp, *, refresh_token: str, pkce: bool) -> dict[str, object]:
         """Answer a refresh (A8-A10): a new access token, maybe a new refresh token."""
         now = self.clock.now()
         with self._lock:

@@ -36,7 +36,7 @@ class _QuietRequestHandler(WSGIRequestHandler):
         path = self.path.split("?", 1)[0]
         log.debug("%s %s -> %s", self.command, path, code)
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+    def log_error(self, format: str, *args: Any) -> None:
         log.debug("sandbox connection: " + format, *args)
 
 
@@ -93,10 +93,11 @@ class Sandbox:
             threaded=True,
             request_handler=_QuietRequestHandler,
         )
-        server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
             name=f"sandbox:{server.port}",
         )
         self._thread.start()

@@ -61,14 +61,26 @@ def test_a1_authorize_page_shows_the_app_and_accepts_both_paths(sandbox: Sandbox
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"response_type": "code", "redirect_uri": "http://127.0.0.1:8888/callback"},
-         "Missing required parameter: client_id"),
-        ({"client_id": "0" * 32, "response_type": "code",
-          "redirect_uri": "http://127.0.0.1:8888/callback"}, "INVALID_CLIENT: Invalid client"),
-        ({"response_type": "code", "redirect_uri": "http://127.0.0.1:9999/elsewhere"},
-         "INVALID_CLIENT: Invalid redirect URI"),
-        ({"response_type": "token", "redirect_uri": "http://127.0.0.1:8888/callback"},
-         "unsupported_response_type"),
+        (
+            {"response_type": "code", "redirect_uri": "http://127.0.0.1:8888/callback"},
+            "Missing required parameter: client_id",
+        ),
+        (
+            {
+                "client_id": "0" * 32,
+                "response_type": "code",
+                "redirect_uri": "http://127.0.0.1:8888/callback",
+            },
+            "INVALID_CLIENT: Invalid client",
+        ),
+        (
+            {"response_type": "code", "redirect_uri": "http://127.0.0.1:9999/elsewhere"},
+            "INVALID_CLIENT: Invalid redirect URI",
+        ),
+        (
+            {"response_type": "token", "redirect_uri": "http://127.0.0.1:8888/callback"},
+            "unsupported_response_type",
+        ),
     ],
 )
 def test_a2_authorize_errors_are_pages_not_redirects(
@@ -107,7 +119,7 @@ def test_a3_no_state_in_redirect_when_none_was_sent(sandbox: Sandbox) -> None:
 
 
 def test_a1_show_dialog_forces_consent_again(sandbox: Sandbox) -> None:
-    """A1: with a logged-in browser that consented before, the page is skipped unless show_dialog."""
+    """A1: a browser that consented before skips the page, unless show_dialog."""
     browser = requests.Session()
     consent(authorize_url(sandbox), session=browser)
     again = browser.get(authorize_url(sandbox, state="2"), allow_redirects=False, timeout=10)
@@ -158,7 +170,10 @@ def test_a4_code_works_once(sandbox: Sandbox) -> None:
     assert _exchange(sandbox, code).status_code == 200
     again = _exchange(sandbox, code)
     assert again.status_code == 400
-    assert again.json() == {"error": "invalid_grant", "error_description": "Invalid authorization code"}
+    assert again.json() == {
+        "error": "invalid_grant",
+        "error_description": "Invalid authorization code",
+    }
 
 
 def test_a4_code_expires_after_ten_minutes(sandbox: Sandbox) -> None:
@@ -166,7 +181,10 @@ def test_a4_code_expires_after_ten_minutes(sandbox: Sandbox) -> None:
     code = code_from(consent(authorize_url(sandbox)))
     sandbox.clock.advance(601)
     answer = _exchange(sandbox, code)
-    assert answer.json() == {"error": "invalid_grant", "error_description": "Authorization code expired"}
+    assert answer.json() == {
+        "error": "invalid_grant",
+        "error_description": "Authorization code expired",
+    }
 
 
 def test_a4_code_still_valid_just_before_ten_minutes(sandbox: Sandbox) -> None:
@@ -248,12 +266,20 @@ def test_a5_pkce_code_flow_and_a8_rotation(sandbox: Sandbox) -> None:
     assert "access_token" in first
     refreshed = _token(
         sandbox,
-        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": app.client_id},
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": app.client_id,
+        },
     ).json()
     assert refreshed["refresh_token"] != first["refresh_token"]
     reused = _token(
         sandbox,
-        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": app.client_id},
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": app.client_id,
+        },
     ).json()
     assert reused == {"error": "invalid_grant", "error_description": "Refresh token revoked"}
 
@@ -275,7 +301,10 @@ def test_a5_pkce_wrong_verifier(sandbox: Sandbox) -> None:
             "code_verifier": _pkce_pair()[0],
         },
     )
-    assert answer.json() == {"error": "invalid_grant", "error_description": "code_verifier was incorrect"}
+    assert answer.json() == {
+        "error": "invalid_grant",
+        "error_description": "code_verifier was incorrect",
+    }
 
 
 def test_a6_wrong_secret_and_unknown_client(sandbox: Sandbox) -> None:
@@ -472,9 +501,7 @@ def test_a1_to_a7_requests_oauthlib_completes_the_code_flow(
     assert token["token_type"] == "Bearer" and _query(location)["state"] == [state]
     businesses = session.get(sandbox.api_base_url + "/businesses", timeout=10)
     assert businesses.status_code == 200
-    refreshed = session.refresh_token(
-        sandbox.token_url, auth=(app.client_id, app.client_secret)
-    )
+    refreshed = session.refresh_token(sandbox.token_url, auth=(app.client_id, app.client_secret))
     assert refreshed["access_token"] != token["access_token"]
     # A8: the library keeps the old refresh token when none comes back.
     assert refreshed["refresh_token"] == token["refresh_token"]

@@ -96,8 +96,9 @@ def test_b11_windows_reset_and_reporting_counts_against_both() -> None:
 def test_b11_scaled_and_off_modes() -> None:
     """B11: 'scaled' keeps the counts in a shorter window; 'off' never refuses."""
     now = [0.0]
-    scaled = RateLimiter("scaled", window_s=3, limits={"general": 1, "reporting": 1},
-                         monotonic=lambda: now[0])
+    scaled = RateLimiter(
+        "scaled", window_s=3, limits={"general": 1, "reporting": 1}, monotonic=lambda: now[0]
+    )
     assert scaled.check("c", "u", "general").allowed
     assert not scaled.check("c", "u", "general").allowed
     now[0] = 3.0
