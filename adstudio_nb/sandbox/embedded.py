@@ -59,7 +59,7 @@ def endpoints_of(sandbox: Sandbox) -> SandboxEndpoints:
         dashboard_url=sandbox.dashboard_url,
         client_id=app.client_id,
         client_secret=app.client_secret,
-        redirect_uri=app.redirect_uris[0],
+        redirect_uri=_portless(app.redirect_uris),
         in_process=True,
     )
 
@@ -83,7 +83,7 @@ def describe_remote(base_url: str, *, timeout_s: float = 5.0) -> SandboxEndpoint
             dashboard_url=base_url + "/dashboard",
             client_id=str(body["client_id"]),
             client_secret=str(body["client_secret"]),
-            redirect_uri=str(body["redirect_uris"][0]),
+            redirect_uri=_portless([str(u) for u in body["redirect_uris"]]),
             in_process=False,
         )
     except (requests.RequestException, ValueError, KeyError, IndexError, TypeError) as exc:
@@ -91,6 +91,18 @@ def describe_remote(base_url: str, *, timeout_s: float = 5.0) -> SandboxEndpoint
             f"No adstudio_nb sandbox answers at {base_url} ({SANDBOX_URL_ENV}). "
             "Start one with `adstudio-nb sandbox`, or unset the variable to use an in-process one."
         ) from exc
+
+
+def _portless(redirect_uris: list[str]) -> str:
+    """Prefer the loopback URI registered without a port: any free port works with it (A12).
+
+    The guide's ``http://127.0.0.1:8888/callback`` collides with Jupyter's own port 8888 (D),
+    so a zero-configuration login listens on a free port instead.
+    """
+    for uri in redirect_uris:
+        if uri.startswith("http://127.0.0.1/"):
+            return uri
+    return redirect_uris[0]
 
 
 def sandbox_settings_source() -> SandboxEndpoints:
