@@ -423,12 +423,16 @@ class WhenAuthorized(_Panel):
         load: Callable[[Onboarding], Any],
         *,
         button: str = "Load again",
+        view: Callable[[Any], Any] | None = None,
     ) -> None:
         super().__init__(session, title)
         self._load = load
+        self._view = view or (lambda result: result)
         self.result: Any = None
         self.output = w.Output()
-        self.reload_button = w.Button(description=button, icon="download")
+        self.reload_button = w.Button(
+            description=button, icon="download", layout=w.Layout(width="auto")
+        )
         self.reload_button.on_click(self._on_click(self.run))
         self.children = [self.title, self.reload_button, self.status, self.output]
         self._ran_for: object | None = None
@@ -461,7 +465,7 @@ class WhenAuthorized(_Panel):
             self.result = result
             self._ran_for = self.session.flow
             self._clear_output()
-            self.output.append_display_data(result)
+            self.output.append_display_data(self._view(result))
             rows = getattr(result, "shape", (None,))[0]
             self._show("ok", f"Loaded {rows} rows." if rows is not None else "Loaded.")
 
@@ -486,6 +490,15 @@ def _load_ad_accounts(session: Onboarding) -> Any:
     return session.ads().ad_accounts()
 
 
+# What a person scans first; the full frame stays on the panel's ``result``.
+_ACCOUNT_VIEW = ["name", "currency_code", "country_code", "status", "ad_account_role", "id"]
+
+
+def _account_view(frame: Any) -> Any:
+    columns = [c for c in _ACCOUNT_VIEW if c in getattr(frame, "columns", ())]
+    return frame[columns] if columns else frame
+
+
 def setup_panel(session: Onboarding | None = None) -> SetupPanel:
     """Show the app set-up panel: client id, secret, redirect URI, live validation."""
     return SetupPanel(session or onboarding())
@@ -504,7 +517,11 @@ def token_panel(session: Onboarding | None = None) -> TokenPanel:
 def accounts_panel(session: Onboarding | None = None) -> WhenAuthorized:
     """Show the ad accounts (B1) as a DataFrame once logged in; wait politely until then."""
     return WhenAuthorized(
-        session or onboarding(), "4. Your ad accounts", _load_ad_accounts, button="Load ad accounts"
+        session or onboarding(),
+        "4. Your ad accounts",
+        _load_ad_accounts,
+        button="Load ad accounts",
+        view=_account_view,
     )
 
 

@@ -1,0 +1,107 @@
+"""A JupyterLab server for browser tests: 127.0.0.1 only, a private root and configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.conftest import REPO_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def zero_config_env(root: Path) -> dict[str, str]:
+    """The environment with no adstudio_nb setting and private Jupyter and config directories."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
+    (root / "empty.env").write_text("")
+    env.update(
+        {
+            "ADSTUDIO_ENV_FILE": str(root / "empty.env"),
+            "XDG_CONFIG_HOME": str(root / "xdg"),
+            "JUPYTER_CONFIG_DIR": str(root / "cfg"),
+            "JUPYTER_RUNTIME_DIR": str(root / "rt"),
+            "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(root / "ws"),
+            "MPLBACKEND": "Agg",
+        }
+    )
+    return env
+
+
+@contextmanager
+def jupyterlab(root: Path, notebooks: dict[str, str]) -> Iterator[str]:
+    """Serve copies of notebooks (``{served name: repository name}``) with JupyterLab on a free
+    port; yield its base URL. Each served copy gets its own kernel."""
+    work = root / "lab"
+    work.mkdir()
+    for served, name in notebooks.items():
+        shutil.copy(REPO_ROOT / "notebooks" / name, work / served)
+    env = zero_config_env(root)
+    news = root / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    port = free_port()
+    log = (root / "lab.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={work}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if requests.get(base + "/api", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start; see {root / 'lab.log'}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def open_and_run_all(page: Any, base: str, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab, wait for the kernel, and Run All Cells."""
+    page.goto(f"{base}/lab/tree/{notebook}?reset", timeout=90_000)
+    page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=90_000)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
