@@ -7,7 +7,6 @@ in the new tab; the notebook catches the redirect, exchanges the code and shows 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
