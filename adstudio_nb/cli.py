@@ -1,6 +1,10 @@
 """The ``adstudio-nb`` command.
 
 Subcommands:
+    login     log in: opens the browser, catches the redirect or asks for it.
+    status    say whether a login is stored, and until when it works (no token is printed).
+    logout    forget the stored tokens.
+    accounts  list the ad accounts (a table, or --csv / --json).
     sandbox   run the Spotify sandbox stand-alone and print its URLs and demo credentials.
     demo      run a sandbox and JupyterLab on the onboarding notebook, wired together.
 
@@ -10,12 +14,14 @@ Every failure prints one or two sentences saying what to do next, and exits non-
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING
 from .exceptions import AdStudioError
 
 if TYPE_CHECKING:
+    from .auth import OAuthFlow
     from .sandbox import Sandbox
 
 ONBOARDING_NOTEBOOK = Path("notebooks") / "01_onboarding.ipynb"
@@ -34,6 +41,35 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Spotify Ads API onboarding and data loading for notebooks.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    login = commands.add_parser("login", help="Log in and store the tokens.")
+    _add_profile_option(login)
+    login.add_argument(
+        "--no-browser", action="store_true", help="Print the login URL instead of opening it."
+    )
+    login.add_argument(
+        "--paste",
+        action="store_true",
+        help="Do not listen for the redirect: paste the address-bar URL (remote machines).",
+    )
+    login.add_argument(
+        "--show-dialog", action="store_true", help="Ask Spotify to show the consent page again."
+    )
+    login.add_argument(
+        "--timeout-s", type=float, default=300.0, help="How long to wait for the redirect."
+    )
+    for name, text in (
+        ("status", "Show whether a login is stored and until when it works."),
+        ("logout", "Forget the stored tokens."),
+    ):
+        _add_profile_option(commands.add_parser(name, help=text))
+    accounts = commands.add_parser("accounts", help="List the ad accounts of the logged-in user.")
+    _add_profile_option(accounts)
+    output = accounts.add_mutually_exclusive_group()
+    output.add_argument("--csv", action="store_true", help="Write CSV to standard output.")
+    output.add_argument(
+        "--json", action="store_true", help="Write JSON records to standard output."
+    )
 
     sandbox = commands.add_parser(
         "sandbox", help="Run the local Spotify sandbox until Ctrl-C and print how to use it."
@@ -69,6 +105,12 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-lab", action="store_true", help="Run only the sandbox.")
     demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port.")
     return parser
+
+
+def _add_profile_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile", default=None, help="The token profile (several logins side by side)."
+    )
 
 
 def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
@@ -212,15 +254,116 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         sandbox.stop()
 
 
+def _flow(args: argparse.Namespace) -> OAuthFlow:
+    from .auth import OAuthFlow
+    from .config import load_settings
+
+    settings = load_settings(profile=args.profile)
+    if settings.target == "sandbox" and settings.token_storage == "memory":  # noqa: S105
+        print(
+            "Note: no Spotify app is configured, so this uses a sandbox inside this command; "
+            "its login ends with the command. Run `adstudio-nb sandbox` and set "
+            "ADSTUDIO_SANDBOX_URL to keep one, or configure ADSTUDIO_CLIENT_ID for Spotify.",
+            file=sys.stderr,
+        )
+    return OAuthFlow(settings)
+
+
+def _read_pasted_redirect() -> str:
+    prompt = "After clicking Agree, paste the address-bar URL (it is not shown): "
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    print(prompt, file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip()
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    from .exceptions import CallbackError
+    from .onboarding import begin_login
+
+    flow = _flow(args)
+    attempt = begin_login(
+        flow, show_dialog=args.show_dialog, listen=not args.paste, timeout_s=args.timeout_s
+    )
+    print(f"Log in here:\n  {attempt.url}", flush=True)
+    if not args.no_browser:
+        webbrowser.open(attempt.url, new=2)
+    token = None
+    if attempt.listener is not None:
+        print(
+            f"Waiting for the redirect on {attempt.listener.redirect_uri} "
+            "(Ctrl-C to paste the address-bar URL instead)...",
+            flush=True,
+        )
+        try:
+            attempt.listener.wait()
+            token = attempt.finish_with_listener()
+        except KeyboardInterrupt:
+            attempt.close()
+        except CallbackError as exc:  # timed out: the paste path still works
+            print(str(exc), file=sys.stderr)
+    elif attempt.listener_problem:
+        print(attempt.listener_problem, file=sys.stderr)
+    if token is None:
+        token = attempt.finish_with_redirect(_read_pasted_redirect())
+    print(str(flow.status()))
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    status = _flow(args).status()
+    print(str(status))
+    return 0 if status.logged_in else 1
+
+
+def _cmd_logout(args: argparse.Namespace) -> int:
+    flow = _flow(args)
+    flow.logout()
+    print(f"Tokens forgotten ({flow.store.location}).")
+    return 0
+
+
+def _cmd_accounts(args: argparse.Namespace) -> int:
+    from .ads import Ads
+    from .client import AdsClient
+
+    flow = _flow(args)
+    with Ads(AdsClient(flow.settings.api_base_url, flow), progress=False) as ads:
+        frame = ads.ad_accounts()
+    if args.csv:
+        frame.to_csv(sys.stdout, index=False)
+    elif args.json:
+        print(frame.to_json(orient="records", date_format="iso"))
+    elif frame.empty:
+        print("No ad accounts: this user is not a member of any business with ad accounts.")
+    else:
+        columns = [c for c in ACCOUNT_COLUMNS if c in frame.columns]
+        print(frame[columns].to_string(index=False))
+    return 0
+
+
+ACCOUNT_COLUMNS = ["name", "currency_code", "country_code", "status", "ad_account_role", "id"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``adstudio-nb`` command line; return the exit status."""
     args = _build_parser().parse_args(argv)
-    handlers = {"sandbox": _cmd_sandbox, "demo": _cmd_demo}
+    handlers = {
+        "login": _cmd_login,
+        "status": _cmd_status,
+        "logout": _cmd_logout,
+        "accounts": _cmd_accounts,
+        "sandbox": _cmd_sandbox,
+        "demo": _cmd_demo,
+    }
     try:
         return handlers[args.command](args)
     except AdStudioError as exc:
         print(f"adstudio-nb: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("adstudio-nb: interrupted.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

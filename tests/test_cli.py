@@ -80,3 +80,95 @@ def test_register_app_with_localhost_is_refused(capsys) -> None:
     code = main(["sandbox", "--register-app", "x", "--redirect-uri", "http://localhost:1/cb"])
     assert code == 2
     assert "localhost" in capsys.readouterr().err
+
+
+def _cli_env(sandbox, tmp_path) -> dict[str, str]:
+    """A stand-alone sandbox (as `make demo` runs it) and private token directory."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
+    (tmp_path / "empty.env").write_text("")
+    env.update(
+        ADSTUDIO_SANDBOX_URL=sandbox.base_url,
+        ADSTUDIO_ENV_FILE=str(tmp_path / "empty.env"),
+        ADSTUDIO_TOKEN_DIR=str(tmp_path / "tokens"),
+    )
+    return env
+
+
+def _cli(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "adstudio_nb.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a1_a7_login_by_listener_then_status_accounts_logout(sandbox, tmp_path) -> None:
+    """A1-A7, B1: `login` catches the redirect; `status`, `accounts --json`, `logout` follow."""
+    import json
+
+    from tests.helpers import consent
+
+    env = _cli_env(sandbox, tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adstudio_nb.cli", "login", "--no-browser"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline(), process.stdout.readline()]
+        url = lines[1].strip()
+        assert url.startswith(sandbox.authorize_url), lines
+        requests.get(consent(url), timeout=10)  # the browser following the redirect
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert "Logged in" in out
+    finally:
+        if process.poll() is None:
+            process.kill()
+    status = _cli(env, "status")
+    assert status.returncode == 0 and "Logged in" in status.stdout
+    accounts = _cli(env, "accounts", "--json")
+    assert accounts.returncode == 0, accounts.stderr
+    assert len(json.loads(accounts.stdout)) == 8
+    table = _cli(env, "accounts")
+    assert "currency_code" in table.stdout
+    issued = list(sandbox.registry._access_tokens)  # no token is printed anywhere
+    for done in (status, accounts, table):
+        assert not any(token in done.stdout + done.stderr for token in issued)
+    assert _cli(env, "logout").returncode == 0
+    after = _cli(env, "status")
+    assert after.returncode == 1 and "Not logged in" in after.stdout
+    refused = _cli(env, "accounts")
+    assert refused.returncode == 1 and "log" in refused.stderr.lower()
+
+
+def test_a3_login_by_paste_and_a_denied_paste(sandbox, tmp_path) -> None:
+    """A3: `login --paste` reads the address-bar URL; Cancel is explained, exit 1."""
+    from tests.helpers import consent
+
+    env = _cli_env(sandbox, tmp_path)
+    for approve, code in ((False, 1), (True, 0)):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adstudio_nb.cli", "login", "--paste", "--no-browser"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        url = [process.stdout.readline(), process.stdout.readline()][1].strip()
+        out, err = process.communicate(consent(url, approve=approve) + "\n", timeout=30)
+        assert process.returncode == code, err
+        if not approve:
+            assert "You clicked Cancel" in err
+        else:
+            assert "Logged in" in out
