@@ -5,6 +5,7 @@ Subcommands:
     status    say whether a login is stored, and until when it works (no token is printed).
     logout    forget the stored tokens.
     accounts  list the ad accounts (a table, or --csv / --json).
+    share     run a notebook and write a redacted, self-contained HTML walkthrough.
     sandbox   run the Spotify sandbox stand-alone and print its URLs and demo credentials.
     demo      run a sandbox and JupyterLab on the onboarding notebook, wired together.
 
@@ -70,6 +71,18 @@ def _build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--json", action="store_true", help="Write JSON records to standard output."
     )
+
+    share = commands.add_parser(
+        "share", help="Run a notebook and write a redacted, self-contained HTML walkthrough."
+    )
+    share.add_argument("notebook", help="The .ipynb file.")
+    share.add_argument("-o", "--output", help="The HTML file (default: next to the notebook).")
+    share.add_argument(
+        "--live",
+        action="store_true",
+        help="Run on the configured Spotify account instead of a private sandbox.",
+    )
+    share.add_argument("--hide-code", action="store_true", help="Leave the code cells out.")
 
     sandbox = commands.add_parser(
         "sandbox", help="Run the local Spotify sandbox until Ctrl-C and print how to use it."
@@ -342,6 +355,14 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_share(args: argparse.Namespace) -> int:
+    from .share import share_notebook
+
+    report = share_notebook(args.notebook, args.output, live=args.live, hide_code=args.hide_code)
+    print(str(report))
+    return 0
+
+
 ACCOUNT_COLUMNS = ["name", "currency_code", "country_code", "status", "ad_account_role", "id"]
 
 
@@ -353,6 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": _cmd_status,
         "logout": _cmd_logout,
         "accounts": _cmd_accounts,
+        "share": _cmd_share,
         "sandbox": _cmd_sandbox,
         "demo": _cmd_demo,
     }

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -44,6 +45,15 @@ a.adstudio-link { display: inline-block; background: #1db954; color: #000 !impor
   font-weight: 700; padding: 6px 18px; border-radius: 500px; text-decoration: none; }
 </style>
 """
+
+
+# Set by the sharing command (share.py): panels render as plain HTML that reads well offline.
+STATIC_OUTPUTS_VARIABLE = "ADSTUDIO_STATIC_OUTPUTS"
+
+
+def static_outputs() -> bool:
+    """Tell whether panels should display as static HTML instead of live widgets."""
+    return os.environ.get(STATIC_OUTPUTS_VARIABLE) == "1"
 
 
 def _html(kind: str, text: str) -> str:
@@ -142,6 +152,20 @@ class _Panel(w.VBox):
 
     def _show(self, kind: str, text: str) -> None:
         self.status.value = _html(kind, text)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Display as a live widget, or as static HTML when sharing a walkthrough."""
+        if not static_outputs():
+            return super()._repr_mimebundle_(**kwargs)
+        return {"text/plain": repr(self), "text/html": self.static_html()}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.title.value}>"
+
+    def static_html(self) -> str:
+        """Render the panel's text and results as plain HTML (no widget, no script)."""
+        parts = "".join(_static_html(child) for child in self.children)
+        return f"<div style='border-left:4px solid #1db954;padding:4px 12px'>{parts}</div>"
 
     @contextlib.contextmanager
     def _working(self, what: str) -> Iterator[None]:
@@ -342,7 +366,7 @@ class LoginPanel(_Panel):
         status = self.session.flow.status()
         self.link.value = ""
         self.how.value = ""
-        self._show("ok", f"Logged in. {status}")
+        self._show("ok", str(status))
 
 
 class TokenPanel(_Panel):
@@ -468,6 +492,27 @@ class WhenAuthorized(_Panel):
             self.output.append_display_data(self._view(result))
             rows = getattr(result, "shape", (None,))[0]
             self._show("ok", f"Loaded {rows} rows." if rows is not None else "Loaded.")
+
+
+def _static_html(widget: w.Widget) -> str:
+    """Render one widget's visible content as HTML; inputs and buttons are left out."""
+    if isinstance(widget, w.HTML):
+        return f"<div>{widget.value}</div>"
+    if isinstance(widget, w.Box):
+        return "".join(_static_html(child) for child in widget.children)
+    if isinstance(widget, w.Output):
+        return "".join(_static_output(output) for output in widget.outputs)
+    return ""
+
+
+def _static_output(output: dict[str, Any]) -> str:
+    data = output.get("data", {})
+    if "text/html" in data:
+        return str(data["text/html"])
+    if "image/png" in data:
+        return f"<img src='data:image/png;base64,{data['image/png']}'>"
+    text = data.get("text/plain") or output.get("text", "")
+    return f"<pre>{html.escape(str(text))}</pre>"
 
 
 def _relative(when: datetime | None, now: datetime) -> str:

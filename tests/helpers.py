@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
 from adstudio_nb.sandbox import Sandbox, SandboxApp
+from adstudio_nb.sandbox.person import consent
 
-_HIDDEN_PENDING = re.compile(r'name="pending" value="([^"]+)"')
-
-
-def consent(
-    authorize_url: str,
-    *,
-    user: str = "alex.analyst",
-    password: str = "demo",
-    approve: bool = True,
-    session: requests.Session | None = None,
-) -> str:
-    """Open ``authorize_url`` like a browser, log in, click Agree or Cancel; return the redirect.
-
-    The redirect is not followed: the returned string is the ``Location`` the browser would go
-    to (the app's redirect URI with ``code`` or ``error``).
-    """
-    http = session or requests.Session()
-    page = http.get(authorize_url, allow_redirects=False, timeout=10)
-    if page.status_code in (301, 302, 303):
-        return page.headers["Location"]  # already consented: straight back (A1)
-    assert page.status_code == 200, page.text
-    match = _HIDDEN_PENDING.search(page.text)
-    assert match, "no consent form on the authorize page"
-    base = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
-    answer = http.post(
-        base + "/authorize/decision",
-        data={
-            "pending": match.group(1),
-            "user": user,
-            "password": password,
-            "decision": "agree" if approve else "cancel",
-        },
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code in (302, 303), answer.text
-    return answer.headers["Location"]
+__all__ = ["access_token", "authorize_url", "code_from", "consent", "token_response"]
 
 
 def authorize_url(sandbox: Sandbox, app: SandboxApp | None = None, **params: str) -> str:

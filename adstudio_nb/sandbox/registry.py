@@ -180,6 +180,7 @@ class AccountsRegistry:
         self._codes: dict[str, _Code] = {}
         self._refresh_tokens: dict[str, _RefreshToken] = {}
         self._access_tokens: dict[str, AccessGrant] = {}
+        self._revoked_access_tokens: list[str] = []
         # The demo app's credentials follow from the seed, so `--seed` reproduces them.
         self.demo_app = self.register_app(
             "adstudio_nb demo app",
@@ -259,6 +260,7 @@ class AccountsRegistry:
             for token, at in list(self._access_tokens.items()):
                 if at.client_id == client_id and at.user_id == user_id:
                     del self._access_tokens[token]
+                    self._revoked_access_tokens.append(token)
             return True
 
     # -- the token endpoint -------------------------------------------------------------------
@@ -361,6 +363,15 @@ class AccountsRegistry:
             body["refresh_token"] = refresh_token
         body["scope"] = scope  # A7: empty for the Ads API
         return body
+
+    def issued_secrets(self) -> dict[str, list[str]]:
+        """Return every code and token issued so far, by kind (for leak scans, never display)."""
+        with self._lock:
+            return {
+                "authorization code": list(self._codes),
+                "access token": [*self._access_tokens, *self._revoked_access_tokens],
+                "refresh token": list(self._refresh_tokens),
+            }
 
     # -- the Ads API's bearer check -----------------------------------------------------------
 
