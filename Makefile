@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench soak chromium venv clean
+.PHONY: demo app test lint bench soak chromium venv clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,9 @@ chromium:
 
 demo: venv
 	$(VENV)/bin/adstudio-nb demo
+
+app: venv
+	$(VENV)/bin/adstudio-nb app
 
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)

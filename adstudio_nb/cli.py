@@ -8,6 +8,7 @@ Subcommands:
     share     run a notebook and write a redacted, self-contained HTML walkthrough.
     sandbox   run the Spotify sandbox stand-alone and print its URLs and demo credentials.
     demo      run a sandbox and JupyterLab on the onboarding notebook, wired together.
+    app       serve the onboarding notebook as an app without code (Voila).
 
 Every failure prints one or two sentences saying what to do next, and exits non-zero.
 """
@@ -117,6 +118,17 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_sandbox_options(demo)
     demo.add_argument("--no-lab", action="store_true", help="Run only the sandbox.")
     demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port.")
+
+    app = commands.add_parser(
+        "app", help="Serve the onboarding notebook as an app without code (Voila)."
+    )
+    _add_sandbox_options(app)
+    app.add_argument("--app-port", type=int, default=8866, help="The app's port.")
+    app.add_argument(
+        "--live",
+        action="store_true",
+        help="Use the configured Spotify app instead of a sandbox started for the app.",
+    )
     return parser
 
 
@@ -366,6 +378,38 @@ def _cmd_share(args: argparse.Namespace) -> int:
 ACCOUNT_COLUMNS = ["name", "currency_code", "country_code", "status", "ad_account_role", "id"]
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    from .sandbox.embedded import SANDBOX_URL_ENV
+
+    notebook = ONBOARDING_NOTEBOOK
+    if not notebook.exists():
+        print(f"{notebook} is not here: run this from the project's folder.", file=sys.stderr)
+        return 1
+    sandbox = None if args.live else _start_sandbox(args)
+    try:
+        env = dict(os.environ)
+        if sandbox is not None:
+            print(_describe(sandbox), flush=True)
+            env[SANDBOX_URL_ENV] = sandbox.base_url
+        command = [
+            sys.executable,
+            "-m",
+            "voila",
+            str(notebook),
+            "--no-browser",
+            f"--port={args.app_port}",
+            "--Voila.ip=127.0.0.1",
+        ]
+        print(f"Serving the onboarding app at http://127.0.0.1:{args.app_port}/ ...", flush=True)
+        try:
+            return subprocess.call(command, env=env)  # noqa: S603 (our interpreter and args)
+        except KeyboardInterrupt:
+            return 0
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``adstudio-nb`` command line; return the exit status."""
     args = _build_parser().parse_args(argv)
@@ -377,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "share": _cmd_share,
         "sandbox": _cmd_sandbox,
         "demo": _cmd_demo,
+        "app": _cmd_app,
     }
     try:
         return handlers[args.command](args)

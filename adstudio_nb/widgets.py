@@ -289,11 +289,12 @@ class LoginPanel(_Panel):
         self.exchange_button.on_click(self._on_click(self.exchange_pasted))
         self.new_login_button = w.Button(description="New login link", icon="refresh")
         self.new_login_button.on_click(self._on_click(self.start))
+        self.paste_row = w.HBox([self.paste, self.exchange_button])
         self.children = [
             self.title,
             self.link,
             self.how,
-            w.HBox([self.paste, self.exchange_button]),
+            self.paste_row,
             self.new_login_button,
             self.status,
         ]
@@ -314,6 +315,8 @@ class LoginPanel(_Panel):
                 listen=self.listen,
                 on_redirect=self._caught,
             )
+            self.paste_row.layout.display = None
+            self.new_login_button.description = "New login link"
             url = html.escape(self.attempt.url, quote=True)
             self.link.value = (
                 f"{_STYLE}<a class='adstudio-link' href='{url}' target='_blank' "
@@ -366,6 +369,8 @@ class LoginPanel(_Panel):
         status = self.session.flow.status()
         self.link.value = ""
         self.how.value = ""
+        self.paste_row.layout.display = "none"  # nothing to paste once logged in
+        self.new_login_button.description = "Log in again"
         self._show("ok", str(status))
 
 

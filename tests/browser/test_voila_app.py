@@ -1,0 +1,77 @@
+"""The onboarding app view (Voila): no code, the buttons work as in JupyterLab."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.lab import free_port, zero_config_env
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def voila(tmp_path: Path) -> Iterator[str]:
+    pytest.importorskip("voila", reason="voila is not installed (make test installs it)")
+    port = free_port()
+    log = (tmp_path / "voila.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            str(REPO_ROOT / "notebooks" / "01_onboarding.ipynb"),
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+        ],
+        env=zero_config_env(tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # wait for the port, not for GET /: each GET runs the notebook
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Voila did not start; see {tmp_path / 'voila.log'}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_app_view_login_and_accounts(browser_page: Any, voila: str) -> None:
+    """A1-A7, B1 in the app view: no code shown; log in through the button; table appears."""
+    page = browser_page
+    page.goto(voila, timeout=90_000)
+    link = page.get_by_role("link", name="Open Spotify login")
+    link.wait_for(timeout=90_000)
+    assert page.get_by_text("widgets.login_panel()").count() == 0  # code is hidden
+    with page.context.expect_page() as new_tab:
+        link.click()
+    tab = new_tab.value
+    tab.get_by_role("button", name="Agree").click()
+    tab.get_by_text("You are logged in").wait_for(timeout=30_000)
+    page.bring_to_front()
+    table = page.locator("table.dataframe").first
+    table.wait_for(timeout=60_000)
+    assert "currency_code" in table.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "voila-app.png"), full_page=True)
