@@ -33,11 +33,13 @@ class _QuietRequestHandler(WSGIRequestHandler):
     """Log requests at DEBUG, by path only: a query string can hold a code or a token."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = self.path.split("?", 1)[0]
-        log.debug("%s %s -> %s", self.command, path, code)
+        # A malformed request line leaves no `path`; never log the query string either.
+        path = str(getattr(self, "path", "")).split("?", 1)[0]
+        log.debug("%s %s -> %s", getattr(self, "command", "-"), path, code)
 
     def log_error(self, format: str, *args: Any) -> None:
-        log.debug("sandbox connection: " + format, *args)
+        # http.server's arguments can quote the raw request line, query (and code) included.
+        log.debug("sandbox: refused a malformed or dropped request")
 
 
 class Sandbox:

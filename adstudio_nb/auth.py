@@ -1,0 +1,778 @@
+"""The OAuth steps of Spotify's authorization code flow, and the :class:`Token` value.
+
+This module owns the protocol steps: building the authorize URL (with ``state`` and, for PKCE,
+an S256 challenge), reading a redirect (pasted or caught by the loopback listener), exchanging
+a code, refreshing, and mapping every refusal of the accounts service (A4-A10) to a typed
+exception whose message says what to do next. Authlib's requests client does the generic
+OAuth mechanics; what is Spotify-specific is here.
+
+It never shows widgets, never prints, and never blocks waiting for input: a widget, the CLI or
+a notebook cell drives it. Logs say which step ran, never a secret, token, code, state or Basic
+value.
+
+Example (against the sandbox; the consent click is what a browser does):
+    >>> from adstudio_nb.sandbox import Sandbox
+    >>> from adstudio_nb.config import Settings
+    >>> from tests.helpers import consent
+    >>> with Sandbox() as sb:
+    ...     flow = OAuthFlow(Settings.for_sandbox(sb))
+    ...     login = flow.start_login()
+    ...     token = flow.complete_login(consent(login.url), login)
+    ...     flow.status().logged_in
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import requests
+
+from .config import Settings, _show, compare_redirect_uris, validate_redirect_uri
+from .exceptions import (
+    AdStudioError,
+    AuthError,
+    AuthorizationDenied,
+    AuthorizationRequired,
+    CodeExpired,
+    CodeInvalid,
+    CodeVerifierMismatch,
+    ConfigurationError,
+    InvalidClient,
+    InvalidGrant,
+    RedirectParseError,
+    RedirectURIError,
+    RedirectURIMismatch,
+    StateMismatch,
+    TokenRequestError,
+    TransportError,
+    UnsupportedGrantType,
+)
+from .token_store import REFRESH_TOKEN_LIFETIME, Token, TokenStore, open_token_store
+
+__all__ = [
+    "REFRESH_LEEWAY_S",
+    "AuthStatus",
+    "LoginRequest",
+    "OAuthFlow",
+    "Token",
+]
+
+log = logging.getLogger(__name__)
+
+REFRESH_LEEWAY_S = 60.0  # refresh when less than a minute is left
+DEFAULT_TIMEOUT_S = (5.0, 30.0)  # connect, read: a token request never hangs a kernel
+_ACCESS_TOKEN_LIFETIME_S = 3600  # A11, used only when expires_in is missing
+_CODE_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{16,4096}$")  # base64url-ish, as Spotify's codes
+_MAX_PASTE = 16_384
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, repr=False)
+class LoginRequest:
+    """One login attempt: the URL to open, and what must come back (state, PKCE verifier).
+
+    Attributes:
+        url: the authorize URL to open in a browser (A1).
+        redirect_uri: the redirect URI this login uses; the token request sends the same (A5).
+        state: the random value the redirect must echo (CSRF guard, A3).
+        code_verifier: the PKCE verifier, kept private; None without PKCE (A1, A5).
+        client_id: the client this login is for.
+        created_at: when the login was started.
+        show_dialog: whether the consent screen is forced again.
+    """
+
+    url: str
+    redirect_uri: str
+    state: str
+    code_verifier: str | None
+    client_id: str
+    created_at: datetime
+    show_dialog: bool = False
+
+    @property
+    def uses_pkce(self) -> bool:
+        """Tell whether this login uses PKCE."""
+        return self.code_verifier is not None
+
+    def __repr__(self) -> str:
+        host = urlsplit(self.url).netloc
+        return (
+            f"<LoginRequest at {host} redirect_uri={self.redirect_uri} "
+            f"pkce={self.uses_pkce} show_dialog={self.show_dialog}>"
+        )
+
+
+@dataclass(frozen=True)
+class AuthStatus:
+    """What a notebook shows about the login: no token, only a fingerprint and times.
+
+    Attributes:
+        logged_in: whether a token is stored.
+        target: ``sandbox``, ``spotify`` or ``custom``.
+        profile: the token profile.
+        store_location: the token file, or ``memory``.
+        fingerprint: 8 hex characters of the access token's SHA-256.
+        expires_at: when the access token expires.
+        expires_in_s: seconds left on the access token (negative once expired).
+        authorized_at: when the user logged in (A10's horizon counts from it).
+        refresh_expires_at: when the refresh token stops working (A10).
+        scope: the granted scope.
+    """
+
+    logged_in: bool
+    target: str
+    profile: str
+    store_location: str
+    fingerprint: str | None = None
+    expires_at: datetime | None = None
+    expires_in_s: float | None = None
+    authorized_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    scope: str = ""
+
+    def __str__(self) -> str:
+        if not self.logged_in:
+            return f"Not logged in ({self.target}, profile {self.profile})."
+        minutes = int((self.expires_in_s or 0) // 60)
+        state = f"expires in {minutes} min" if minutes >= 0 else "expired (refreshes on use)"
+        return (
+            f"Logged in ({self.target}, profile {self.profile}): token {self.fingerprint}, "
+            f"{state}; log in again before {self.refresh_expires_at:%Y-%m-%d}."
+        )
+
+    def _repr_html_(self) -> str:
+        """Show the login state as a small table."""
+        from html import escape
+
+        return f"<p class='adstudio-status'>{escape(str(self))}</p>"
+
+
+@dataclass
+class _Exchange:
+    """What a token request needs in order to explain a refusal."""
+
+    grant: str
+    redirect_uri: str | None = None
+    secrets: tuple[str, ...] = ()
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+class OAuthFlow:
+    """Spotify's authorization code flow, step by step, with tokens kept in a store.
+
+    The flow is passive: :meth:`start_login` returns a URL to open, :meth:`complete_login` (or
+    :meth:`parse_redirect` then :meth:`exchange_code`) turns the redirect into a token, and
+    :meth:`access_token` returns a usable token, refreshing it when less than a minute is left.
+
+    Args:
+        settings: the client and the hosts.
+        store: where tokens live; by default the store ``settings`` ask for.
+        session: a ``requests.Session`` whose adapters, proxies and TLS settings the token
+            requests use (for example a corporate CA bundle); by default a fresh one per request.
+        clock: returns the current aware UTC time (a sandbox test passes its clock's
+            ``now_datetime``).
+        timeout_s: the token requests' timeout (seconds, or a (connect, read) pair).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: TokenStore | None = None,
+        session: requests.Session | None = None,
+        clock: Callable[[], datetime] | None = None,
+        timeout_s: float | tuple[float, float] = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        if not isinstance(settings, Settings):
+            raise ConfigurationError("OAuthFlow needs a Settings object (see load_settings()).")
+        self.settings = settings
+        self.store: TokenStore = store if store is not None else open_token_store(settings)
+        self._session = session
+        self._clock = clock or _utc_now
+        self.timeout_s = timeout_s
+        self._lock = threading.RLock()
+        self._token: Token | None = None
+        self._used_codes: set[str] = set()  # sha256 of codes already exchanged (Run-All safety)
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"<OAuthFlow {s.target} profile={s.profile} pkce={s.use_pkce}>"
+
+    # -- step 1: the authorize URL (A1) ---------------------------------------------------------
+
+    def start_login(
+        self, *, show_dialog: bool = False, redirect_uri: str | None = None
+    ) -> LoginRequest:
+        """Return a new login: the authorize URL to open, with a fresh ``state`` (A1).
+
+        Args:
+            show_dialog: force Spotify's consent screen even if the user agreed before.
+            redirect_uri: the redirect URI to use instead of the configured one, for example
+                the loopback listener's actual URI when the registered one has no port (A12).
+
+        Raises:
+            RedirectURIError: ``redirect_uri`` cannot work, or differs from the configured
+                (registered) one by more than a port (A12).
+        """
+        uri = self.settings.redirect_uri
+        if redirect_uri:
+            uri = validate_redirect_uri(redirect_uri)
+            # A12: the URI must match the registered one (the configured redirect_uri); only a
+            # port may be added to a loopback URI registered without one.
+            problem = compare_redirect_uris(uri, self.settings.redirect_uri)
+            if problem:
+                raise RedirectURIError(problem, uri=uri, suggestion=self.settings.redirect_uri)
+        state = secrets.token_urlsafe(24)
+        verifier = secrets.token_urlsafe(64) if self.settings.use_pkce else None  # 86 chars
+        extra: dict[str, str] = {}
+        if self.settings.scope:
+            extra["scope"] = self.settings.scope  # A13: none by default
+        if show_dialog:
+            extra["show_dialog"] = "true"
+        with self._oauth_session() as oauth:
+            url, _ = oauth.create_authorization_url(
+                self.settings.authorize_url,
+                state=state,
+                code_verifier=verifier,
+                redirect_uri=uri,
+                **extra,
+            )
+        log.debug("login started (pkce=%s, show_dialog=%s)", verifier is not None, show_dialog)
+        return LoginRequest(
+            url=url,
+            redirect_uri=uri,
+            state=state,
+            code_verifier=verifier,
+            client_id=self.settings.client_id,
+            created_at=self._clock(),
+            show_dialog=show_dialog,
+        )
+
+    # -- step 2: the redirect (A3) ----------------------------------------------------------------
+
+    def parse_redirect(self, url_or_code: object, login: LoginRequest) -> str:
+        """Return the authorization code from a pasted redirect URL, query or bare code (A3).
+
+        Args:
+            url_or_code: the whole address-bar URL after consent, or just the code.
+            login: the login this redirect answers; its ``state`` must come back.
+
+        Raises:
+            AuthorizationDenied: the user clicked Cancel (``error=access_denied``).
+            StateMismatch: the redirect carries another login's state.
+            RedirectParseError: there is no code in what was pasted.
+            AuthError: Spotify answered the login with another error.
+        """
+        return _parse_redirect(url_or_code, login)
+
+    # -- step 3: code for token (A4-A7) --------------------------------------------------------
+
+    def exchange_code(self, code: str, login: LoginRequest) -> Token:
+        """Exchange an authorization code for tokens, store them and return the token (A5, A7).
+
+        The same code again after a success returns the stored token instead of spending
+        a request that must fail (a notebook's "Run All" runs this cell twice).
+
+        Raises:
+            CodeExpired: the code is older than 10 minutes (A4).
+            CodeInvalid: the code is unknown or was already used (A4).
+            RedirectURIMismatch: the redirect URI is not the authorize step's (A5).
+            CodeVerifierMismatch: PKCE verifier refused (A5).
+            InvalidClient: wrong client id or secret (A6).
+            TransportError: the accounts service could not be reached.
+        """
+        if not isinstance(code, str) or not _CODE_PATTERN.match(code):
+            raise RedirectParseError(
+                "That is not an authorization code: paste the whole address from the browser's "
+                "address bar after clicking Agree."
+            )
+        if not isinstance(login, LoginRequest):
+            raise ConfigurationError("exchange_code needs the LoginRequest from start_login().")
+        if login.client_id != self.settings.client_id:
+            raise ConfigurationError(
+                "This login was started for another client id: start a new login with these "
+                "settings."
+            )
+        with self._lock:
+            key = _digest(code)
+            if key in self._used_codes:
+                stored = self.store.load()
+                if stored is not None:
+                    log.debug("code already exchanged by this flow: returning the stored token")
+                    self._token = stored
+                    return stored
+            form: dict[str, Any] = {"code": code, "redirect_uri": login.redirect_uri}
+            if login.code_verifier is not None:
+                form["code_verifier"] = login.code_verifier
+            exchange = _Exchange(
+                "authorization_code",
+                redirect_uri=login.redirect_uri,
+                secrets=tuple(s for s in (code, login.code_verifier) if s),
+            )
+            log.debug("exchanging an authorization code at the token endpoint")
+            body = self._token_request(
+                lambda oauth: oauth.fetch_token(
+                    self.settings.token_url,
+                    grant_type="authorization_code",
+                    allow_redirects=False,
+                    timeout=self.timeout_s,
+                    **form,
+                ),
+                exchange,
+            )
+            now = self._clock()
+            refresh = body.get("refresh_token")
+            token = Token(
+                access_token=str(body["access_token"]),
+                refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+                expires_at=now + timedelta(seconds=_expires_in(body)),
+                authorized_at=now,  # A10: the horizon starts at this authorization
+                scope=str(body.get("scope") or ""),
+                token_type=str(body.get("token_type") or "Bearer"),
+            )
+            self.store.save(token)
+            self._used_codes.add(key)
+            self._token = token
+            log.debug("logged in: token %s", token.fingerprint)
+            return token
+
+    def complete_login(self, url_or_code: object, login: LoginRequest) -> Token:
+        """Parse a redirect (pasted or caught) and exchange its code: steps 2 and 3 together.
+
+        Raises:
+            AuthError: any error of :meth:`parse_redirect` or :meth:`exchange_code`.
+            TransportError: the accounts service could not be reached.
+        """
+        return self.exchange_code(self.parse_redirect(url_or_code, login), login)
+
+    # -- refreshing (A8-A10) ------------------------------------------------------------------
+
+    def refresh(self) -> Token:
+        """Get a new access token with the stored refresh token; store and return it (A8).
+
+        Under the store's lock the token is read again: when another process (another kernel)
+        refreshed meanwhile and its token is still valid, that one is used and no request is
+        made, so a rotating refresh token is never spent twice. There is no token argument: the
+        refresh token comes from the store, so the original guide's mistake of refreshing with
+        the access token (D5) cannot happen.
+
+        Raises:
+            AuthorizationRequired: nothing is stored, or the refresh token was revoked or
+                expired (A9, A10): log in again.
+            InvalidClient: wrong client id or secret (A6).
+            TransportError: the accounts service could not be reached.
+        """
+        with self._lock:
+            seen = self._token or self.store.load()
+            with self.store.locked():
+                current = self.store.load()
+                if current is None:
+                    self._token = None
+                    raise AuthorizationRequired(
+                        "Not logged in: open the Spotify login first (start_login, or the "
+                        "'Open Spotify login' button)."
+                    )
+                now = self._clock()
+                if (
+                    seen is not None
+                    and current.access_token != seen.access_token
+                    and not current.is_expired(now, leeway_s=REFRESH_LEEWAY_S)
+                ):
+                    log.debug(
+                        "token was refreshed by another process: using %s", current.fingerprint
+                    )
+                    self._token = current
+                    return current
+                token = self._refresh_with(current, now)
+                self.store.save(token)
+                self._token = token
+                log.debug("refreshed: token %s", token.fingerprint)
+                return token
+
+    def _refresh_with(self, current: Token, now: datetime) -> Token:
+        refresh_token = current.refresh_token
+        if not refresh_token:
+            raise AuthorizationRequired(
+                "The stored login has no refresh token: open the Spotify login again."
+            )
+        exchange = _Exchange("refresh_token", secrets=(refresh_token,))
+        log.debug("refreshing the access token")
+        try:
+            body = self._token_request(
+                lambda oauth: oauth.refresh_token(
+                    self.settings.token_url,
+                    refresh_token=refresh_token,
+                    allow_redirects=False,
+                    timeout=self.timeout_s,
+                ),
+                exchange,
+            )
+        except InvalidGrant as exc:
+            # A9, A10: the refresh token is dead; a stored token that cannot refresh is useless.
+            self.store.clear()
+            self._token = None
+            raise AuthorizationRequired(_refresh_refusal(exc, current, now)) from exc
+        new_refresh = body.get("refresh_token")
+        after = self._clock()
+        if not isinstance(new_refresh, str) or not new_refresh:
+            new_refresh = refresh_token
+        return Token(
+            access_token=str(body["access_token"]),
+            # A8: keep the old refresh token when none comes back, replace it when one does.
+            refresh_token=new_refresh,
+            expires_at=after + timedelta(seconds=_expires_in(body)),
+            authorized_at=current.authorized_at,  # A10: refreshing does not extend the horizon
+            scope=str(body.get("scope") or current.scope or ""),
+            token_type=str(body.get("token_type") or "Bearer"),
+        )
+
+    def token(self) -> Token:
+        """Return a usable token, refreshing it first when less than a minute is left.
+
+        Raises:
+            AuthorizationRequired: not logged in, or the login can no longer be refreshed.
+        """
+        with self._lock:
+            token = self.store.load()
+            if token is None:
+                self._token = None
+                raise AuthorizationRequired(
+                    "Not logged in: open the Spotify login first (start_login, or the "
+                    "'Open Spotify login' button)."
+                )
+            self._token = token
+            if token.is_expired(self._clock(), leeway_s=REFRESH_LEEWAY_S):
+                return self.refresh()
+            return token
+
+    def access_token(self) -> str:
+        """Return a usable access token for the ``Authorization: Bearer`` header (D6).
+
+        Raises:
+            AuthorizationRequired: not logged in, or the login can no longer be refreshed.
+        """
+        return self.token().access_token
+
+    def logout(self) -> None:
+        """Forget the stored tokens (Spotify has no revocation endpoint: see the dashboard, D7)."""
+        with self._lock:
+            self.store.clear()
+            self._token = None
+            self._used_codes.clear()
+        log.debug("logged out")
+
+    def status(self) -> AuthStatus:
+        """Return the login state for display: a fingerprint and times, never a token."""
+        token = self.store.load()
+        s = self.settings
+        if token is None:
+            return AuthStatus(False, s.target, s.profile, self.store.location)
+        return AuthStatus(
+            logged_in=True,
+            target=s.target,
+            profile=s.profile,
+            store_location=self.store.location,
+            fingerprint=token.fingerprint,
+            expires_at=token.expires_at,
+            expires_in_s=token.expires_in_s(self._clock()),
+            authorized_at=token.authorized_at,
+            refresh_expires_at=token.refresh_expires_at,
+            scope=token.scope,
+        )
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def _oauth_session(self) -> Any:
+        """Return an Authlib session for one step (closed by its ``with`` block)."""
+        from authlib.integrations.requests_client import OAuth2Session
+
+        s = self.settings
+        oauth = OAuth2Session(
+            client_id=s.client_id,
+            client_secret=None if s.use_pkce else s.client_secret,
+            # A5: Basic client auth is the documented way; PKCE sends client_id in the body.
+            token_endpoint_auth_method="none" if s.use_pkce else "client_secret_basic",
+            code_challenge_method="S256" if s.use_pkce else None,
+            redirect_uri=s.redirect_uri,
+            default_timeout=self.timeout_s,
+        )
+        if self._session is not None:
+            _adopt_transport(oauth, self._session)
+        return oauth
+
+    def _token_request(self, call: Callable[[Any], Any], exchange: _Exchange) -> dict[str, Any]:
+        """Run one token request through Authlib; map every failure to our exceptions."""
+
+        def check(response: requests.Response) -> requests.Response:
+            exchange.body = _check_token_response(response, exchange, self.settings)
+            return response
+
+        with self._oauth_session() as oauth:
+            oauth.register_compliance_hook("access_token_response", check)
+            oauth.register_compliance_hook("refresh_token_response", check)
+            try:
+                call(oauth)
+            except AdStudioError:
+                raise
+            except requests.RequestException as exc:
+                raise TransportError(
+                    "Could not reach the accounts service at "
+                    f"{_without_query(self.settings.token_url)} ({type(exc).__name__}): check "
+                    "the network connection and try again."
+                ) from None
+            except Exception as exc:  # Authlib's own errors, after our check passed
+                raise TokenRequestError(
+                    f"The accounts service's answer could not be used ({type(exc).__name__}): "
+                    "try again; if it persists, report it."
+                ) from None
+        return exchange.body
+
+
+def _adopt_transport(oauth: requests.Session, session: requests.Session) -> None:
+    """Use ``session``'s adapters, proxies and TLS settings for ``oauth``'s requests."""
+    for prefix, adapter in session.adapters.items():
+        oauth.mount(prefix, adapter)
+    oauth.proxies = dict(session.proxies)
+    oauth.verify = session.verify
+    oauth.cert = session.cert
+    oauth.trust_env = session.trust_env
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _expires_in(body: dict[str, Any]) -> int:
+    value = body.get("expires_in")
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 10**7:
+        return int(value)
+    if isinstance(value, str) and value.isdigit() and 0 < int(value) < 10**7:
+        return int(value)
+    return _ACCESS_TOKEN_LIFETIME_S  # A11
+
+
+def _scrub(text: str, secret_values: tuple[str, ...]) -> str:
+    """Shorten a server text to one line without any value we sent that is secret."""
+    for value in secret_values:
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return _show(text, 160)
+
+
+def _check_token_response(
+    response: requests.Response, exchange: _Exchange, settings: Settings
+) -> dict[str, Any]:
+    """Return a token answer's JSON body, or raise the typed error for a refusal (A4-A9)."""
+    secret_values = exchange.secrets + tuple(v for v in (settings.client_secret,) if v)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    status = response.status_code
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        error = _scrub(body["error"], secret_values)
+        raw_description = body.get("error_description")
+        description = (
+            _scrub(raw_description, secret_values) if isinstance(raw_description, str) else ""
+        )
+        _raise_token_error(status, error, description, exchange, settings)
+    if status >= 400 or not isinstance(body, dict):
+        if status == 429:
+            hint = "too many token requests: wait a minute and try again."
+        elif status >= 500:
+            hint = "the service failed on its side: try again in a minute."
+        else:
+            hint = "unexpected answer: check the token URL in the settings."
+        raise TokenRequestError(
+            f"The accounts service at {_without_query(settings.token_url)} answered HTTP "
+            f"{status}: {hint}",
+            status_code=status,
+        )
+    access = body.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise TokenRequestError(
+            "The accounts service answered without an access token: check the token URL in the "
+            "settings.",
+            status_code=status,
+        )
+    return body
+
+
+def _raise_token_error(
+    status: int, error: str, description: str, exchange: _Exchange, settings: Settings
+) -> NoReturn:
+    """Raise the exception for one of Spotify's token errors (A4-A9); texts say what to do."""
+    context: dict[str, Any] = {
+        "status_code": status,
+        "error": error,
+        "error_description": description,
+    }
+    said = f' (Spotify said: "{description or error}")'
+    lowered = description.lower()
+    if error == "invalid_client":
+        if "secret" in lowered:
+            raise InvalidClient(
+                "Spotify refused the client secret: copy it again from your app's page in the "
+                f"developer dashboard (ADSTUDIO_CLIENT_SECRET){said}.",
+                **context,
+            )
+        raise InvalidClient(
+            "Spotify does not know this client id: copy it again from the developer dashboard "
+            f"(ADSTUDIO_CLIENT_ID){said}.",
+            **context,
+        )
+    if error == "invalid_grant":
+        if exchange.grant == "refresh_token":
+            raise InvalidGrant(f"Spotify refused the refresh token{said}.", **context)
+        if "expired" in lowered:
+            raise CodeExpired(
+                "The authorization code expired: codes last 10 minutes. Open the Spotify login "
+                "again.",
+                **context,
+            )
+        if "redirect" in lowered:
+            sent = exchange.redirect_uri or settings.redirect_uri
+            raise RedirectURIMismatch(
+                f"Spotify refused the redirect URI {_show(sent)}: it must be exactly the one "
+                "registered in the developer dashboard and the one used at the authorize step "
+                "(A12). Open the Spotify login again.",
+                sent=sent,
+                **context,
+            )
+        if "verifier" in lowered:
+            raise CodeVerifierMismatch(
+                "Spotify refused the PKCE code verifier: finish a login with the LoginRequest "
+                "that opened it, or open the Spotify login again.",
+                **context,
+            )
+        raise CodeInvalid(
+            "The authorization code is unknown or was already used (a code works once). Open "
+            f"the Spotify login again{said}.",
+            **context,
+        )
+    if error == "unsupported_grant_type":
+        raise UnsupportedGrantType(
+            f"The token request was malformed{said}: this is a bug in adstudio_nb, please "
+            "report it.",
+            **context,
+        )
+    raise TokenRequestError(
+        f"The accounts service refused the token request (HTTP {status}, {error}){said}.",
+        **context,
+    )
+
+
+def _refresh_refusal(exc: InvalidGrant, current: Token, now: datetime) -> str:
+    """Say why a refresh token stopped working and what to do (A9, A10)."""
+    description = (exc.error_description or "").lower()
+    if "revoked" in description:
+        return (
+            "Spotify revoked this login (access was removed in the account or the developer "
+            "dashboard, or the refresh token was already used): log in again."
+        )
+    if "expired" in description or now >= current.authorized_at + REFRESH_TOKEN_LIFETIME:
+        return (
+            "This login is more than 6 months old and its refresh token expired (A10): log in "
+            "again."
+        )
+    return "Spotify no longer accepts the stored refresh token: log in again."
+
+
+# -- reading a redirect (A3) ----------------------------------------------------------------------
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )
+
+
+def _parse_redirect(url_or_code: object, login: LoginRequest) -> str:
+    """Return the code in a pasted redirect; see :meth:`OAuthFlow.parse_redirect`."""
+    if not isinstance(login, LoginRequest):
+        raise RedirectParseError("parse_redirect needs the LoginRequest from start_login().")
+    if not isinstance(url_or_code, str):
+        raise RedirectParseError(
+            "Paste the whole address from the browser's address bar after clicking Agree "
+            f"(got {type(url_or_code).__name__}, not text)."
+        )
+    text = url_or_code.strip()
+    if not text:
+        raise RedirectParseError(
+            "Nothing was pasted: paste the whole address from the browser's address bar after "
+            "clicking Agree."
+        )
+    if len(text) > _MAX_PASTE or not text.isprintable():
+        raise RedirectParseError(
+            "What was pasted is not an address (too long, or with line breaks or control "
+            "characters): copy the address bar again."
+        )
+    if not any(mark in text for mark in ("://", "?", "=", "&")):
+        if not _CODE_PATTERN.match(text):
+            raise RedirectParseError(
+                "That is neither an address nor an authorization code: copy the whole address "
+                "from the browser's address bar after clicking Agree."
+            )
+        return text  # the bare code: nothing to check the state against
+    try:
+        parts = urlsplit(text) if ("://" in text or text.startswith("?")) else None
+        query = (parts.query or parts.fragment) if parts is not None else text.lstrip("?")
+        params = parse_qs(query, keep_blank_values=True, max_num_fields=64)
+    except ValueError:
+        raise RedirectParseError(
+            "The pasted address cannot be read: copy the whole address bar again."
+        ) from None
+    if "code" not in params and "error" not in params and "client_id" in params:
+        raise RedirectParseError(
+            "That is the login address itself: open it, click Agree, then paste the address "
+            "the browser lands on (it contains code=...)."
+        )
+    states = params.get("state")
+    if states is not None and (len(states) != 1 or not _same(states[0], login.state)):
+        # A3: Spotify echoes our state; another value means another login (or a forgery).
+        raise StateMismatch(
+            "The pasted address belongs to another login (its state does not match): paste the "
+            "address from the login you opened last, or open the Spotify login again."
+        )
+    errors = params.get("error")
+    if errors:
+        if errors[0] == "access_denied":
+            raise AuthorizationDenied(
+                "You clicked Cancel on Spotify's page, so no access was given: open the Spotify "
+                "login again and click Agree."
+            )
+        raise AuthError(
+            f"Spotify refused the login ({_show(errors[0], 40)}): check the settings (scope, "
+            "redirect URI) and open the Spotify login again."
+        )
+    codes = params.get("code")
+    if not codes:
+        raise RedirectParseError(
+            "The pasted address holds no code=...: paste the address the browser shows after "
+            "clicking Agree on Spotify's page."
+        )
+    if len(codes) != 1 or not _CODE_PATTERN.match(codes[0]):
+        raise RedirectParseError(
+            "The code in the pasted address is damaged (cut short, or doubled): copy the whole "
+            "address bar again."
+        )
+    return codes[0]

@@ -1,0 +1,326 @@
+"""Settings, presets, configuration sources and the fix hints (A12, A13, D)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from adstudio_nb import config
+from adstudio_nb.config import (
+    DEFAULT_REDIRECT_URI,
+    SPOTIFY_ADS_API_V3,
+    SPOTIFY_ADS_SANDBOX_V1,
+    Settings,
+    compare_redirect_uris,
+    load_settings,
+    validate_client_id,
+    validate_client_secret,
+    validate_redirect_uri,
+    validate_scope,
+)
+from adstudio_nb.exceptions import ConfigurationError, RedirectURIError
+
+CLIENT_ID = "0123456789abcdef0123456789abcdef"
+SECRET = "fedcba9876543210fedcba9876543210"
+
+
+@pytest.fixture
+def no_dotenv(tmp_path, monkeypatch):
+    """Run in an empty directory, so no ./.env is read by accident."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# -- presets ---------------------------------------------------------------------------------------
+
+
+def test_spotify_preset_uses_the_real_hosts():
+    s = Settings.spotify(CLIENT_ID, SECRET)
+    assert s.authorize_url == "https://accounts.spotify.com/authorize"
+    assert s.token_url == "https://accounts.spotify.com/api/token"
+    assert s.api_base_url == "https://api-partner.spotify.com/ads/v3" == SPOTIFY_ADS_API_V3
+    assert s.redirect_uri == DEFAULT_REDIRECT_URI == "http://127.0.0.1:8888/callback"
+    assert s.scope == "" and s.target == "spotify" and s.profile == "default"
+    assert not s.use_pkce and s.token_dir is None and s.token_storage == "file"
+
+
+def test_the_guides_ads_sandbox_host_is_selectable_C():
+    s = Settings.spotify(CLIENT_ID, SECRET, api_base_url=SPOTIFY_ADS_SANDBOX_V1)
+    assert s.api_base_url == "https://api-partner.spotify.com/ads-sandbox/v1"
+
+
+def test_no_secret_means_pkce_A5():
+    assert Settings.spotify(CLIENT_ID).use_pkce
+    assert Settings.spotify(CLIENT_ID, SECRET, use_pkce=True).use_pkce
+
+
+def test_for_sandbox_uses_the_demo_app(sandbox):
+    s = Settings.for_sandbox(sandbox)
+    assert s.client_id == sandbox.demo_app.client_id
+    assert s.client_secret == sandbox.demo_app.client_secret
+    assert s.redirect_uri == "http://127.0.0.1/callback"  # any port (A12)
+    assert s.token_url == sandbox.token_url and s.target == "sandbox"
+    assert s.token_storage == "memory" and s.dashboard_url == sandbox.dashboard_url
+    assert Settings.for_sandbox(sandbox, use_pkce=True).client_secret is None
+
+
+def test_repr_never_shows_the_secret():
+    s = Settings.spotify(CLIENT_ID, SECRET)
+    assert SECRET not in repr(s) and SECRET not in str(s)
+    assert s.has_client_secret
+
+
+def test_streaming_scope_is_accepted_A13():
+    assert Settings.spotify(CLIENT_ID, SECRET, scope=" streaming  ").scope == "streaming"
+    with pytest.raises(ConfigurationError, match="A13"):
+        validate_scope('stream"ing')
+
+
+def test_replace_validates_again():
+    s = Settings.spotify(CLIENT_ID, SECRET)
+    with pytest.raises(RedirectURIError):
+        dataclasses.replace(s, redirect_uri="http://localhost:8888/callback")
+
+
+# -- the guide's defects and A12 -------------------------------------------------------------------
+
+
+def test_the_guides_callback_without_colon_D_A12():
+    with pytest.raises(RedirectURIError) as info:
+        validate_redirect_uri("http//localhost:8888/callback")
+    assert info.value.suggestion == "http://127.0.0.1:8888/callback"
+    assert "colon" in str(info.value) and "http://127.0.0.1:8888/callback" in str(info.value)
+
+
+def test_localhost_is_refused_with_the_ip_literal_A12():
+    with pytest.raises(RedirectURIError) as info:
+        Settings.spotify(CLIENT_ID, SECRET, redirect_uri="http://localhost:8888/callback")
+    assert info.value.suggestion == "http://127.0.0.1:8888/callback"
+    assert "localhost" in str(info.value) and "A12" in str(info.value)
+
+
+def test_http_on_a_remote_host_needs_https_A12():
+    with pytest.raises(RedirectURIError) as info:
+        validate_redirect_uri("http://example.com/callback")
+    assert info.value.suggestion == "https://example.com/callback"
+    assert validate_redirect_uri("https://example.com/callback") == "https://example.com/callback"
+    assert validate_redirect_uri("http://[::1]:8080/cb") == "http://[::1]:8080/cb"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "",
+        "   ",
+        "callback",
+        "ftp://127.0.0.1/callback",
+        "http://127.0.0.1:notaport/callback",
+        "http://127.0.0.1/call back",
+        "http://127.0.0.1/callback#frag",
+        "http://127.0.0.1:0/callback",
+        "http://127.0.0.1/" + "x" * 3000,
+        None,
+        42,
+    ],
+)
+def test_broken_redirect_uris_get_one_line_hints(uri):
+    with pytest.raises(RedirectURIError) as info:
+        validate_redirect_uri(uri)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 300
+
+
+def test_compare_redirect_uris_explains_the_difference_A12():
+    reg = "http://127.0.0.1:8888/callback"
+    assert compare_redirect_uris(reg, reg) is None
+    assert "trailing slash" in compare_redirect_uris(reg + "/", reg)
+    assert "upper/lower case" in compare_redirect_uris("http://127.0.0.1:8888/Callback", reg)
+    assert "localhost" in compare_redirect_uris("http://localhost:8888/callback", reg)
+    port = compare_redirect_uris("http://127.0.0.1:9999/callback", reg)
+    assert "port" in port and "http://127.0.0.1/callback" in port
+    # registered without a port: any port matches (A12)
+    assert (
+        compare_redirect_uris("http://127.0.0.1:5555/callback", "http://127.0.0.1/callback") is None
+    )
+    assert compare_redirect_uris("http://[::1]:5555/cb", "http://[::1]/cb") is None
+    assert "port" in compare_redirect_uris("https://a.example/cb", "https://a.example:444/cb")
+    assert "exactly" in compare_redirect_uris("https://a.example/x", "https://b.example/y")
+    with pytest.raises(RedirectURIError):
+        compare_redirect_uris(None, reg)
+
+
+# -- credentials -----------------------------------------------------------------------------------
+
+
+def test_client_id_and_secret_shapes():
+    assert validate_client_id(" " + CLIENT_ID + "\n") == CLIENT_ID
+    assert validate_client_secret(SECRET) == SECRET
+    base64_basic = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY6ZmVkY2Jh="
+    for bad in ["", "abc", "g" * 32, CLIENT_ID + "0", base64_basic, "BQ" + "x" * 100, 7, None]:
+        with pytest.raises(ConfigurationError) as info:
+            validate_client_id(bad)
+        message = str(info.value)
+        assert "\n" not in message
+        if isinstance(bad, str) and len(bad) > 3:
+            assert bad not in message  # a mis-pasted value might be the secret: never echoed
+    with pytest.raises(ConfigurationError, match="base64 Basic"):
+        validate_client_secret(base64_basic)
+    with pytest.raises(ConfigurationError, match="token or an authorization code"):
+        validate_client_id("BQ" + "x" * 100)
+
+
+def test_secret_pasted_into_the_id_field_is_detected():
+    with pytest.raises(ConfigurationError, match="pasted into the other") as info:
+        Settings.spotify(SECRET, SECRET)
+    assert SECRET not in str(info.value)
+    with pytest.raises(ConfigurationError, match="equals the client secret"):
+        validate_client_id(SECRET, client_secret=SECRET)
+    with pytest.raises(ConfigurationError, match="equals the client id"):
+        validate_client_secret(CLIENT_ID, client_id=CLIENT_ID)
+
+
+def test_custom_target_accepts_other_credential_shapes():
+    s = Settings(
+        client_id="my-client",
+        client_secret="s3cr3t-value",
+        target="custom",
+        authorize_url="https://id.example.com/authorize",
+        token_url="https://id.example.com/token",
+        api_base_url="https://api.example.com/v3/",
+    )
+    assert s.api_base_url == "https://api.example.com/v3"
+    with pytest.raises(ConfigurationError, match="https"):
+        dataclasses.replace(s, token_url="http://id.example.com/token")
+
+
+def test_token_dir_in_the_working_directory_is_refused(no_dotenv):
+    with pytest.raises(ConfigurationError, match="working directory"):
+        Settings.spotify(CLIENT_ID, SECRET, token_dir=Path("."))
+    assert Settings.spotify(CLIENT_ID, SECRET, token_dir=no_dotenv / "t").token_dir == (
+        no_dotenv / "t"
+    )
+
+
+def test_default_token_dir_is_the_user_config_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    directory = config.default_token_dir()
+    assert directory == tmp_path / "xdg" / "adstudio_nb" / "tokens"
+    assert directory.resolve() != Path.cwd().resolve()
+
+
+# -- load_settings: arguments > environment > .env > sandbox --------------------------------------
+
+
+def test_environment_configures_real_spotify(no_dotenv):
+    env = {"ADSTUDIO_CLIENT_ID": CLIENT_ID, "ADSTUDIO_CLIENT_SECRET": SECRET}
+    s = load_settings(environ=env)
+    assert s.target == "spotify" and s.client_id == CLIENT_ID and s.client_secret == SECRET
+    assert s.token_url == "https://accounts.spotify.com/api/token"
+
+
+def test_precedence_arguments_then_environment_then_dotenv(no_dotenv):
+    other_id = "11111111111111111111111111111111"
+    (no_dotenv / ".env").write_text(
+        f"ADSTUDIO_CLIENT_ID={other_id}\n"
+        f"ADSTUDIO_CLIENT_SECRET={SECRET}\n"
+        "ADSTUDIO_SCOPE=streaming\n"
+        "ADSTUDIO_PROFILE=from-dotenv\n"
+    )
+    before = dict(os.environ)
+    s = load_settings(environ={"ADSTUDIO_PROFILE": "from-env"})
+    assert (s.client_id, s.scope, s.profile) == (other_id, "streaming", "from-env")
+    s = load_settings(environ={"ADSTUDIO_CLIENT_ID": CLIENT_ID}, profile="from-arg", scope=None)
+    assert (s.client_id, s.profile, s.scope) == (CLIENT_ID, "from-arg", "streaming")
+    assert dict(os.environ) == before  # never mutated
+
+
+def test_env_file_variable_and_argument(no_dotenv, tmp_path):
+    elsewhere = tmp_path / "creds.env"
+    elsewhere.write_text(f"ADSTUDIO_CLIENT_ID={CLIENT_ID}\nADSTUDIO_USE_PKCE=yes\n")
+    s = load_settings(environ={"ADSTUDIO_ENV_FILE": str(elsewhere)})
+    assert s.client_id == CLIENT_ID and s.use_pkce and s.client_secret is None
+    assert load_settings(environ={}, env_file=elsewhere).client_id == CLIENT_ID
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_settings(environ={"ADSTUDIO_ENV_FILE": str(tmp_path / "missing.env")})
+
+
+def test_environment_values_are_checked(no_dotenv):
+    base = {"ADSTUDIO_CLIENT_ID": CLIENT_ID, "ADSTUDIO_CLIENT_SECRET": SECRET}
+    with pytest.raises(ConfigurationError, match="sandbox or spotify"):
+        load_settings(environ={**base, "ADSTUDIO_TARGET": "production"})
+    with pytest.raises(ConfigurationError, match="true or false"):
+        load_settings(environ={**base, "ADSTUDIO_USE_PKCE": "maybe"})
+    with pytest.raises(RedirectURIError, match=r"127\.0\.0\.1"):
+        load_settings(environ={**base, "ADSTUDIO_REDIRECT_URI": "http//localhost:8888/callback"})
+    with pytest.raises(ConfigurationError, match="ADSTUDIO_CLIENT_ID"):
+        load_settings(environ={"ADSTUDIO_TARGET": "spotify"})
+    with pytest.raises(ConfigurationError, match="Unknown setting"):
+        load_settings(environ=base, colour="blue")
+    s = load_settings(environ={**base, "ADSTUDIO_TOKEN_DIR": str(no_dotenv / "tok")})
+    assert s.token_dir == no_dotenv / "tok"
+
+
+def test_custom_hosts_make_a_custom_target(no_dotenv):
+    s = load_settings(
+        environ={
+            "ADSTUDIO_CLIENT_ID": CLIENT_ID,
+            "ADSTUDIO_CLIENT_SECRET": SECRET,
+            "ADSTUDIO_TOKEN_URL": "https://id.example.com/token",
+            "ADSTUDIO_AUTHORIZE_URL": "https://id.example.com/authorize",
+        }
+    )
+    assert s.target == "custom" and s.token_url == "https://id.example.com/token"
+
+
+def test_zero_configuration_is_the_embedded_sandbox(no_dotenv, sandbox, monkeypatch):
+    from adstudio_nb.sandbox import embedded
+
+    monkeypatch.setattr(embedded, "sandbox_settings_source", lambda: embedded.endpoints_of(sandbox))
+    s = load_settings(environ={})
+    assert s.target == "sandbox" and s.client_id == sandbox.demo_app.client_id
+    assert s.token_url == sandbox.token_url and s.api_base_url == sandbox.api_base_url
+    assert s.token_storage == "memory" and s.profile == "sandbox"
+    assert s.dashboard_url == sandbox.dashboard_url
+    s = load_settings(environ={}, use_pkce=True, redirect_uri="http://127.0.0.1/callback")
+    assert s.use_pkce and s.client_secret is None and s.redirect_uri == "http://127.0.0.1/callback"
+
+
+def test_stand_alone_sandbox_keeps_tokens_in_files(no_dotenv, monkeypatch):
+    from adstudio_nb.sandbox import embedded
+
+    source = SimpleNamespace(
+        authorize_url="http://127.0.0.1:9/authorize",
+        token_url="http://127.0.0.1:9/api/token",
+        api_base_url="http://127.0.0.1:9/ads/v3",
+        dashboard_url="http://127.0.0.1:9/dashboard",
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        redirect_uri="http://127.0.0.1:8888/callback",
+        in_process=False,
+    )
+    monkeypatch.setattr(embedded, "sandbox_settings_source", lambda: source)
+    s = load_settings(environ={"ADSTUDIO_TARGET": "sandbox"})
+    assert s.token_storage == "file" and s.target == "sandbox"
+
+    def unreachable() -> None:
+        raise ConnectionError("No adstudio_nb sandbox answers at http://127.0.0.1:9.")
+
+    monkeypatch.setattr(embedded, "sandbox_settings_source", unreachable)
+    with pytest.raises(ConfigurationError, match="No adstudio_nb sandbox"):
+        load_settings(environ={})
+
+
+def test_sandbox_url_in_dotenv_names_a_stand_alone_sandbox(no_dotenv, sandbox):
+    (no_dotenv / ".env").write_text(f"ADSTUDIO_SANDBOX_URL={sandbox.base_url}\n")
+    s = load_settings(environ={})
+    assert s.token_url == sandbox.token_url and s.client_id == sandbox.demo_app.client_id
+    assert s.token_storage == "file"  # a stand-alone sandbox outlives this kernel
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with pytest.raises(ConfigurationError, match="adstudio-nb sandbox"):
+        load_settings(environ={"ADSTUDIO_SANDBOX_URL": closed})
