@@ -65,6 +65,8 @@ PORTLESS_REDIRECT_URI = "http://127.0.0.1/callback"
 ENV_PREFIX = "ADSTUDIO_"
 ENV_FILE_VARIABLE = "ADSTUDIO_ENV_FILE"
 SANDBOX_URL_VARIABLE = "ADSTUDIO_SANDBOX_URL"
+# Set by the sharing command for the kernel it runs: panels render as static HTML.
+STATIC_OUTPUTS_VARIABLE = "ADSTUDIO_STATIC_OUTPUTS"
 
 Target = Literal["sandbox", "spotify", "custom"]
 TokenStorage = Literal["file", "memory"]
@@ -433,6 +435,12 @@ def _validate_profile(value: object) -> str:
             "(it names a file)."
         )
     return value
+
+
+def static_outputs(environ: Mapping[str, str] | None = None) -> bool:
+    """Tell whether panels should display as static HTML (a shared walkthrough's kernel)."""
+    env = os.environ if environ is None else environ
+    return env.get(STATIC_OUTPUTS_VARIABLE) == "1"
 
 
 def default_token_dir() -> Path:

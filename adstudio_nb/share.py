@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import STATIC_OUTPUTS_VARIABLE
 from .exceptions import AdStudioError, ConfigurationError
 
-STATIC_OUTPUTS_VARIABLE = "ADSTUDIO_STATIC_OUTPUTS"
 REDACTED = "[redacted]"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

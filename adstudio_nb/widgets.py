@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -30,7 +29,13 @@ from typing import Any
 import ipywidgets as w
 
 from .auth import OAuthFlow
-from .config import Settings, load_settings, validate_client_id, validate_redirect_uri
+from .config import (
+    Settings,
+    load_settings,
+    static_outputs,
+    validate_client_id,
+    validate_redirect_uri,
+)
 from .exceptions import AdStudioError, AuthorizationRequired, ConfigurationError
 from .onboarding import LoginAttempt, begin_login, explain
 
@@ -45,15 +50,6 @@ a.adstudio-link { display: inline-block; background: #1db954; color: #000 !impor
   font-weight: 700; padding: 6px 18px; border-radius: 500px; text-decoration: none; }
 </style>
 """
-
-
-# Set by the sharing command (share.py): panels render as plain HTML that reads well offline.
-STATIC_OUTPUTS_VARIABLE = "ADSTUDIO_STATIC_OUTPUTS"
-
-
-def static_outputs() -> bool:
-    """Tell whether panels should display as static HTML instead of live widgets."""
-    return os.environ.get(STATIC_OUTPUTS_VARIABLE) == "1"
 
 
 def _html(kind: str, text: str) -> str:
