@@ -39,5 +39,8 @@ lint: venv
 bench: venv
 	$(PY) -m benchmarks
 
+soak: venv
+	$(PY) -m tests.reliability.soak
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
