@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from .auth import LoginRequest, OAuthFlow
 from .callback import CallbackListener
-from .exceptions import AdStudioError, AuthError, CallbackError
+from .exceptions import AdStudioError, AuthError, CallbackError, ConfigurationError
 from .token_store import Token
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,26 @@ def begin_login(
     return attempt
 
 
+def sandbox_demo_login(flow: OAuthFlow, *, user: str = "alex.analyst") -> Token:
+    """Log in to the sandbox as one of its demo users, with no browser (sandbox only).
+
+    Analysis notebooks and shared walkthroughs run unattended on the sandbox; there is no
+    person to protect there, so a scripted person consents on the sandbox's own page.
+
+    Raises:
+        ConfigurationError: the settings point at Spotify, where only a person may consent.
+    """
+    from .sandbox.person import consent
+
+    if flow.settings.target != "sandbox":
+        raise ConfigurationError(
+            "Only the sandbox has demo users: log in to Spotify with the login panel or "
+            "`adstudio-nb login`."
+        )
+    login = flow.start_login()
+    return flow.complete_login(consent(login.url, user=user), login)
+
+
 def explain(exc: BaseException) -> str:
     """Return the one- or two-sentence message to show a person for ``exc``.
 
@@ -187,4 +207,11 @@ def explain(exc: BaseException) -> str:
     )
 
 
-__all__ = ["DEFAULT_LISTEN_TIMEOUT_S", "AuthError", "LoginAttempt", "begin_login", "explain"]
+__all__ = [
+    "DEFAULT_LISTEN_TIMEOUT_S",
+    "AuthError",
+    "LoginAttempt",
+    "begin_login",
+    "explain",
+    "sandbox_demo_login",
+]

@@ -31,12 +31,15 @@ from .exceptions import AdStudioError, ConfigurationError
 
 REDACTED = "[redacted]"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# Plots must land in the outputs as images, whatever backend the caller's environment names.
+INLINE_PLOTS = "module://matplotlib_inline.backend_inline"
 
 # Shapes of Spotify secrets that no known value covers: access tokens (BQ...), refresh tokens
 # and codes (AQ...), 32-hex client secrets, Basic headers.
 TOKEN_SHAPES = re.compile(
     r"\b(?:BQ|AQ)[A-Za-z0-9_-]{60,}|\b[0-9a-f]{32}\b|Basic\s+[A-Za-z0-9+/=]{20,}"
 )
+_DATA_URI = re.compile(r"data:image/(?!svg)[a-z+.-]+;base64,[A-Za-z0-9+/=\s]+")
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 _REMOTE_LINK = re.compile(r"<link\b[^>]*href=[\"']https?://[^>]*>", re.IGNORECASE)
 
@@ -110,8 +113,16 @@ def _redact(node: Any, secrets: Mapping[str, str], counts: Counter[str]) -> Any:
     if isinstance(node, list):
         return [_redact(item, secrets, counts) for item in node]
     if isinstance(node, dict):
-        return {key: _redact(value, secrets, counts) for key, value in node.items()}
+        return {
+            # Images are base64 data, not text: token shapes occur in them by chance.
+            key: value if _is_binary(key) else _redact(value, secrets, counts)
+            for key, value in node.items()
+        }
     return node
+
+
+def _is_binary(mime: str) -> bool:
+    return mime.startswith(("image/", "application/pdf")) and mime != "image/svg+xml"
 
 
 def redact_notebook(notebook: Any, secrets: Mapping[str, str]) -> Counter[str]:
@@ -135,9 +146,13 @@ def redact_notebook(notebook: Any, secrets: Mapping[str, str]) -> Counter[str]:
 
 
 def leftovers(html: str, secrets: Mapping[str, str]) -> int:
-    """Count known secrets and token-shaped strings still present in ``html``."""
+    """Count known secrets and token-shaped strings still present in ``html``.
+
+    Known values are looked for everywhere; token shapes outside inline images only (base64
+    image data holds such shapes by chance).
+    """
     found = sum(html.count(value) for value in secrets)
-    return found + len(TOKEN_SHAPES.findall(html))
+    return found + len(TOKEN_SHAPES.findall(_DATA_URI.sub("", html)))
 
 
 def to_offline_html(notebook: Any, *, hide_code: bool = False) -> str:
@@ -161,17 +176,15 @@ def _sandbox_run(secrets: _Secrets) -> Iterator[tuple[dict[str, str], str]]:
     """A private stand-alone sandbox, logged in as the demo user, for the kernel to use."""
     from .auth import OAuthFlow
     from .config import load_settings
+    from .onboarding import sandbox_demo_login
     from .sandbox import Sandbox
     from .sandbox.embedded import SANDBOX_URL_ENV
-    from .sandbox.person import consent
 
     with tempfile.TemporaryDirectory(prefix="adstudio-share-") as tmp, Sandbox() as sandbox:
         env = _kernel_env(Path(tmp))
         env[SANDBOX_URL_ENV] = sandbox.base_url
         settings = load_settings(environ=env, env_file=env["ADSTUDIO_ENV_FILE"])
-        flow = OAuthFlow(settings)
-        attempt = flow.start_login()
-        flow.complete_login(consent(attempt.url), attempt)
+        sandbox_demo_login(OAuthFlow(settings))
         try:
             yield env, "sandbox"
         finally:
@@ -198,7 +211,7 @@ def _live_run(secrets: _Secrets) -> Iterator[tuple[dict[str, str], str]]:
     secrets.add_client(settings.client_id, settings.client_secret)
     secrets.add("access token", token.access_token)
     secrets.add("refresh token", token.refresh_token)
-    env = {**os.environ, "MPLBACKEND": "Agg", STATIC_OUTPUTS_VARIABLE: "1"}
+    env = {**os.environ, STATIC_OUTPUTS_VARIABLE: "1", "MPLBACKEND": INLINE_PLOTS}
     try:
         yield env, settings.target
     finally:
@@ -217,7 +230,7 @@ def _kernel_env(tmp: Path) -> dict[str, str]:
             "ADSTUDIO_ENV_FILE": str(empty),
             "ADSTUDIO_TOKEN_DIR": str(tmp / "tokens"),
             STATIC_OUTPUTS_VARIABLE: "1",
-            "MPLBACKEND": "Agg",
+            "MPLBACKEND": INLINE_PLOTS,
         }
     )
     return env

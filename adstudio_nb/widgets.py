@@ -37,7 +37,7 @@ from .config import (
     validate_redirect_uri,
 )
 from .exceptions import AdStudioError, AuthorizationRequired, ConfigurationError
-from .onboarding import LoginAttempt, begin_login, explain
+from .onboarding import LoginAttempt, begin_login, explain, sandbox_demo_login
 
 log = logging.getLogger(__name__)
 
@@ -543,6 +543,32 @@ _ACCOUNT_VIEW = ["name", "currency_code", "country_code", "status", "ad_account_
 def _account_view(frame: Any) -> Any:
     columns = [c for c in _ACCOUNT_VIEW if c in getattr(frame, "columns", ())]
     return frame[columns] if columns else frame
+
+
+def connect(session: Onboarding | None = None, *, demo_user: str = "alex.analyst") -> Any:
+    """Return the Ads API as DataFrames (an ``Ads``), for analysis notebooks.
+
+    On the sandbox, a notebook run unattended logs in as a demo user by itself. On Spotify,
+    the stored login is used (from the onboarding notebook or ``adstudio-nb login``); without
+    one, the login panel is shown and :class:`AuthorizationRequired` says to log in there.
+
+    Raises:
+        AuthorizationRequired: not logged in to Spotify yet.
+    """
+    session = session or onboarding()
+    if not session.is_authorized:
+        if session.settings.target == "sandbox":
+            sandbox_demo_login(session.flow, user=demo_user)
+            session.changed()
+        else:
+            from IPython.display import display
+
+            display(login_panel(session))
+            raise AuthorizationRequired(
+                "Not logged in to Spotify yet: log in with the panel above (or run "
+                "`adstudio-nb login`), then run this cell and the ones below again."
+            )
+    return session.ads()
 
 
 def setup_panel(session: Onboarding | None = None) -> SetupPanel:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import requests
-
 from adstudio_nb.sandbox import Sandbox, SandboxApp
-from adstudio_nb.sandbox.person import consent
+from adstudio_nb.sandbox.person import consent, token_response
 
 __all__ = ["access_token", "authorize_url", "code_from", "consent", "token_response"]
 
@@ -27,27 +25,6 @@ def authorize_url(sandbox: Sandbox, app: SandboxApp | None = None, **params: str
 def code_from(location: str) -> str:
     """Return the ``code`` of a redirect location."""
     return parse_qs(urlsplit(location).query)["code"][0]
-
-
-def token_response(
-    sandbox: Sandbox, *, user: str = "alex.analyst", app: SandboxApp | None = None
-) -> dict[str, object]:
-    """Do the whole code flow over HTTP by hand (A1-A7) and return the token answer."""
-    app = app or sandbox.demo_app
-    location = consent(authorize_url(sandbox, app), user=user)
-    answer = requests.post(
-        sandbox.token_url,
-        data={
-            "grant_type": "authorization_code",
-            "code": code_from(location),
-            "redirect_uri": app.redirect_uris[0],
-        },
-        auth=(app.client_id, app.client_secret),
-        timeout=10,
-    )
-    answer.raise_for_status()
-    body: dict[str, object] = answer.json()
-    return body
 
 
 def access_token(

@@ -44,7 +44,6 @@ def zero_config_env(tmp_path: Path) -> dict[str, str]:
     empty_env_file.write_text("")
     env["ADSTUDIO_ENV_FILE"] = str(empty_env_file)
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["MPLBACKEND"] = "Agg"
     return env
 
 

@@ -133,3 +133,42 @@ def test_share_command_hides_code_on_request(tmp_path: Path) -> None:
     assert "redacted" in done.stdout and out.exists()
     html = out.read_text()
     assert "widgets.login_panel()" not in html and "Your ad accounts" in html
+
+
+def test_share_live_uses_the_configured_app_and_its_stored_login(
+    monkeypatch, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """--live: the configured app's stored login is used; its secrets never reach the page."""
+    import os
+
+    from adstudio_nb.auth import OAuthFlow
+    from adstudio_nb.config import load_settings
+    from tests.helpers import consent
+
+    app = sandbox.register_app("Live app", redirect_uris=["http://127.0.0.1/callback"])
+    for name in [k for k in os.environ if k.startswith("ADSTUDIO_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "empty.env").write_text("")
+    settings_env = {
+        "ADSTUDIO_ENV_FILE": str(tmp_path / "empty.env"),
+        "ADSTUDIO_CLIENT_ID": app.client_id,
+        "ADSTUDIO_CLIENT_SECRET": app.client_secret,
+        "ADSTUDIO_REDIRECT_URI": "http://127.0.0.1/callback",
+        "ADSTUDIO_AUTHORIZE_URL": sandbox.authorize_url,
+        "ADSTUDIO_TOKEN_URL": sandbox.token_url,
+        "ADSTUDIO_API_BASE_URL": sandbox.api_base_url,
+        "ADSTUDIO_TOKEN_DIR": str(tmp_path / "tokens"),
+    }
+    for name, value in settings_env.items():
+        monkeypatch.setenv(name, value)
+    flow = OAuthFlow(load_settings())
+    login = flow.start_login()
+    flow.complete_login(consent(login.url), login)
+
+    report = share.share_notebook(ONBOARDING, tmp_path / "live.html", live=True)
+    html = report.output.read_text()
+    assert report.target == "custom" and "currency_code" in html
+    issued = [app.client_secret]
+    for values in sandbox.registry.issued_secrets().values():
+        issued.extend(values)
+    assert not [s for s in issued if s in html]

@@ -9,9 +9,14 @@ only with the sandbox's pages, never with Spotify's.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+
+if TYPE_CHECKING:
+    from .registry import SandboxApp
+    from .server import Sandbox
 
 _PENDING = re.compile(r'name="pending" value="([^"]+)"')
 DEMO_USER = "alex.analyst"
@@ -64,3 +69,29 @@ def consent(
     if answer.status_code not in (302, 303):
         raise ConsentPageError(f"The consent form answered {answer.status_code}, not a redirect.")
     return answer.headers["Location"]
+
+
+def token_response(
+    sandbox: Sandbox, *, user: str = DEMO_USER, app: SandboxApp | None = None
+) -> dict[str, Any]:
+    """Do the guide's whole code flow by hand (D2-D4, A1-A7) and return the token answer."""
+    app = app or sandbox.demo_app
+    query = {
+        "client_id": app.client_id,
+        "response_type": "code",
+        "redirect_uri": app.redirect_uris[0],
+    }
+    location = consent(sandbox.authorize_url + "?" + urlencode(query), user=user)
+    answer = requests.post(
+        sandbox.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": parse_qs(urlsplit(location).query)["code"][0],
+            "redirect_uri": app.redirect_uris[0],
+        },
+        auth=(app.client_id, app.client_secret),
+        timeout=10,
+    )
+    answer.raise_for_status()
+    body: dict[str, Any] = answer.json()
+    return body

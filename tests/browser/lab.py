@@ -37,7 +37,6 @@ def zero_config_env(root: Path) -> dict[str, str]:
             "JUPYTER_RUNTIME_DIR": str(root / "rt"),
             "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
             "JUPYTERLAB_WORKSPACES_DIR": str(root / "ws"),
-            "MPLBACKEND": "Agg",
         }
     )
     return env

@@ -1,0 +1,170 @@
+"""The notebook layer against the sandbox: every loader gives a typed frame (B1-B8), accounts
+are accepted as id or row, progress bars close on error, exports keep dtypes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from adstudio_nb import ads as ads_module
+from adstudio_nb import frames
+from adstudio_nb.ads import Ads, account_id
+from adstudio_nb.exceptions import NotFound, UnprocessableReport
+from adstudio_nb.sandbox import Sandbox
+from tests.helpers import access_token
+
+FIELDS = ["IMPRESSIONS", "CLICKS", "SPEND", "CTR", "LEADS", "PURCHASES"]
+
+
+@pytest.fixture(scope="module")
+def ads(shared_sandbox: Sandbox) -> Iterator[Ads]:
+    with Ads.from_token(
+        shared_sandbox.api_base_url, access_token(shared_sandbox), pacing=False, progress=False
+    ) as a:
+        yield a
+
+
+@pytest.fixture(scope="module")
+def account(ads: Ads) -> pd.Series:
+    return ads.ad_accounts().iloc[0]
+
+
+def _day(ads: Ads, days_back: int) -> pd.Timestamp:
+    now = pd.Timestamp.now(tz="UTC").normalize()
+    return now - pd.Timedelta(days=days_back)
+
+
+def test_b1_businesses_and_ad_accounts(ads: Ads, account: pd.Series) -> None:
+    businesses = ads.businesses()
+    assert len(businesses) >= 1 and businesses["id"].is_unique
+    accounts = ads.ad_accounts()
+    assert set(accounts["business_id"]) <= set(businesses["id"])
+    one_business = ads.ad_accounts(businesses.iloc[0])
+    assert len(one_business) >= 1
+    assert ads.ad_account(account)["id"] == account["id"]
+    assert accounts["billing_city"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("method", "spec"),
+    [
+        ("campaigns", frames.CAMPAIGN_COLUMNS),
+        ("ad_sets", frames.AD_SET_COLUMNS),
+        ("ads", frames.AD_COLUMNS),
+    ],
+)
+def test_b3_listings_are_complete_unique_and_typed(
+    ads: Ads, account: pd.Series, method: str, spec
+) -> None:
+    df = getattr(ads, method)(account)
+    assert list(df.columns) == [c.name for c in spec]
+    assert df["id"].is_unique and (df["ad_account_id"] == account["id"]).all()
+    kind = {"campaigns": "campaigns", "ad_sets": "ad_sets", "ads": "ads"}[method]
+    raw = ads.client.get(f"/ad_accounts/{account['id']}/{kind}", {"limit": 1})
+    assert len(df) == raw["paging"]["total_results"]
+    same = getattr(ads, method)(account["id"])  # an id works like a row
+    pd.testing.assert_frame_equal(df, same)
+
+
+def test_b3_filters_pass_through(ads: Ads, account: pd.Series) -> None:
+    active = ads.campaigns(account, statuses=["ACTIVE"])
+    assert set(active["status"].astype(str)) <= {"ACTIVE"}
+
+
+def test_b5_report_day_granularity_rows_per_entity_and_day(ads: Ads, account: pd.Series) -> None:
+    start, end = _day(ads, 20), _day(ads, 1)
+    df = ads.report(account, fields=FIELDS, start=start, end=end, include_parent=True)
+    n_sets = len(ads.ad_sets(account))
+    assert len(df) == n_sets * 20  # B5: one row per entity per day, zero rows included
+    assert not df.duplicated(["entity_id", "start_time"]).any()
+    assert df["start_time"].min() == start and df["start_time"].max() == end
+    assert df["parent_id"].notna().all()
+    assert str(df["spend"].dtype) == "Float64" and str(df["clicks"].dtype) == "Int64"
+    assert "leads_suppressed" in df and "purchases_suppressed" in df
+
+
+def test_b5_report_by_entity_ids_batches_and_lifetime(ads: Ads, account: pd.Series) -> None:
+    ids = ads.ad_sets(account)["id"].tolist()[:60]  # two batches (B5: at most 50 ids)
+    df = ads.report(account, fields=["CLICKS"], granularity="LIFETIME", entity_ids=ids)
+    assert sorted(df["entity_id"]) == sorted(ids)
+    account_level = ads.report(
+        account, level="AD_ACCOUNT", fields=["CLICKS"], granularity="LIFETIME"
+    )
+    assert len(account_level) == 1
+
+
+def test_b5_empty_report_has_columns_and_dtypes(ads: Ads, account: pd.Series) -> None:
+    day = _day(ads, 3)
+    df = ads.report(account, fields=FIELDS, start=day, end=day, statuses=["PAUSED"], level="AD")
+    expected = frames.empty_report_frame(FIELDS)
+    assert len(df) == 0
+    assert df.dtypes.astype(str).tolist() == expected.dtypes.astype(str).tolist()
+
+
+def test_b8_totals_and_insights(ads: Ads, account: pd.Series) -> None:
+    ids = ads.ad_sets(account)["id"].tolist()[:10]
+    lifetime = ads.totals(account, ids)
+    assert len(lifetime) == 1 and str(lifetime["reach"].dtype) == "Int64"
+    daily = ads.totals(account, ids, granularity="DAY", start=_day(ads, 5), end=_day(ads, 2))
+    assert len(daily) == 4
+    try:
+        insight = ads.insights(account, "AGE")
+    except UnprocessableReport as exc:  # B8: too thin is a typed error with a trace id
+        assert exc.trace_id
+    else:
+        assert {"entity_id", "insight_value", "impressions"} <= set(insight.columns)
+
+
+def test_b9_unknown_account_raises_not_found(ads: Ads) -> None:
+    with pytest.raises(NotFound):
+        ads.campaigns("00000000-0000-4000-8000-000000000000")
+
+
+def test_account_id_accepts_ids_rows_and_objects(account: pd.Series) -> None:
+    assert account_id(account) == account_id(account["id"]) == account_id({"id": account["id"]})
+    with pytest.raises(ValueError, match="ad account"):
+        account_id(42)
+
+
+def test_progress_bar_is_closed_when_a_load_fails(
+    shared_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[bool] = []
+    original = ads_module._Progress.close
+
+    def spy(self: ads_module._Progress) -> None:
+        closed.append(self._bar is not None)
+        original(self)
+
+    monkeypatch.setattr(ads_module._Progress, "close", spy)
+    with (
+        Ads.from_token(
+            shared_sandbox.api_base_url, access_token(shared_sandbox), pacing=False
+        ) as a,
+        pytest.raises(NotFound),
+    ):
+        a.ad_sets("00000000-0000-4000-8000-000000000000")
+    assert closed == [True]
+
+
+def test_export_parquet_and_csv_round_trip_keeps_dtypes(
+    ads: Ads, account: pd.Series, tmp_path: Path
+) -> None:
+    report = ads.report(account, fields=FIELDS, start=_day(ads, 4), end=_day(ads, 2))
+    ad_sets = ads.ad_sets(account)
+    for frame in (report, ad_sets):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(Ads.to_parquet(frame, tmp_path / "f.pq")), frame
+        )
+        pd.testing.assert_frame_equal(Ads.read_csv(Ads.to_csv(frame, tmp_path / "f.csv")), frame)
+
+
+def test_b3_campaigns_of_many_accounts_side_by_side(ads: Ads) -> None:
+    accounts = ads.ad_accounts()
+    together = ads.campaigns(accounts)
+    one_by_one = pd.concat([ads.campaigns(a) for a in accounts["id"]], ignore_index=True)
+    pd.testing.assert_frame_equal(together, one_by_one)
+    assert together["id"].is_unique

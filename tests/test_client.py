@@ -1,0 +1,233 @@
+"""AdsClient against the sandbox over real HTTP: errors (B9, B10), refresh (B10), rate limits
+(B11), retries; and the one error-mapping function on sample bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from adstudio_nb.client import (
+    NOT_ALLOWED_MESSAGE,
+    AdsClient,
+    RateLimitPolicy,
+    RetryPolicy,
+    StaticToken,
+    error_from_response,
+)
+from adstudio_nb.exceptions import (
+    APIError,
+    BadRequest,
+    NotAllowedForAdsAPI,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    UnprocessableReport,
+)
+from adstudio_nb.sandbox import FaultPlan, Sandbox
+from tests.helpers import access_token
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+FAST_RETRY = RetryPolicy(max_attempts=10, backoff_s=0.01, backoff_max_s=0.05)
+
+
+@pytest.fixture(scope="module")
+def token(shared_sandbox: Sandbox) -> str:
+    return access_token(shared_sandbox)
+
+
+@pytest.fixture
+def client(shared_sandbox: Sandbox, token: str) -> Iterator[AdsClient]:
+    with AdsClient(shared_sandbox.api_base_url, StaticToken(token), pacing=False) as c:
+        yield c
+
+
+# -- B9 error bodies --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("codes_key", ["error_codes", "errorCodes"])
+def test_b9_trace_id_messages_and_codes_in_both_casings(codes_key: str) -> None:
+    body = {
+        "sp_trace_id": "800c5a14-b8fd-4dc0-a4fa-38184111f67a",
+        "messages": ["Custom Error Message"],
+        codes_key: [{"code": "INVALID_ARGUMENT", "definition": "bad"}],
+    }
+    error = error_from_response(
+        400,
+        json.dumps(body).encode(),
+        method="GET",
+        url="https://api-partner.spotify.com/ads/v3/businesses?secret=s3cr3t",
+    )
+    assert isinstance(error, BadRequest)
+    assert error.trace_id == "800c5a14-b8fd-4dc0-a4fa-38184111f67a"
+    assert error.error_codes == [{"code": "INVALID_ARGUMENT", "definition": "bad"}]
+    assert "800c5a14-b8fd-4dc0-a4fa-38184111f67a" in str(error)
+    assert "Custom Error Message" in str(error)
+    assert "s3cr3t" not in str(error) and error.url == "/ads/v3/businesses"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequest),
+        (401, Unauthorized),
+        (403, NotAllowedForAdsAPI),
+        (404, NotFound),
+        (422, UnprocessableReport),
+        (429, RateLimited),
+        (500, ServerError),
+        (503, ServerError),
+        (418, APIError),
+    ],
+)
+def test_b9_statuses_map_to_one_exception_each(status: int, cls: type[APIError]) -> None:
+    error = error_from_response(status, b"not json", method="GET", url="http://x/ads/v3/y")
+    assert type(error) is cls and error.status_code == status
+
+
+def test_b10_web_api_401_body_and_b11_retry_after() -> None:
+    error = error_from_response(
+        401,
+        b'{"error": {"status": 401, "message": "Invalid access token"}}',
+        method="GET",
+        url="/a",
+    )
+    assert error.messages == ["Invalid access token"]
+    limited = error_from_response(429, b"{}", method="GET", url="/a", headers={"Retry-After": "7"})
+    assert isinstance(limited, RateLimited) and limited.retry_after_s == 7
+
+
+# -- against the sandbox ----------------------------------------------------------------------
+
+
+def test_b9_not_found_carries_the_trace_id(client: AdsClient) -> None:
+    with pytest.raises(NotFound) as caught:
+        client.ad_account(MISSING)
+    assert caught.value.trace_id and caught.value.trace_id in str(caught.value)
+    assert caught.value.url and caught.value.url.endswith(MISSING)
+
+
+def test_b10_403_for_a_client_id_not_allowed_yet(shared_sandbox: Sandbox) -> None:
+    app = shared_sandbox.register_app(
+        "Not yet allowed", redirect_uris=["http://127.0.0.1:8765/callback"], ads_allowed=False
+    )
+    token = access_token(shared_sandbox, app=app)
+    with (
+        AdsClient(shared_sandbox.api_base_url, StaticToken(token), pacing=False) as c,
+        pytest.raises(NotAllowedForAdsAPI) as caught,
+    ):
+        c.businesses()
+    message = str(caught.value)
+    assert message.startswith(NOT_ALLOWED_MESSAGE)
+    assert "allow-listing can take up to an hour" in message
+    assert caught.value.trace_id and token not in message
+
+
+def test_b10_401_refreshes_once_then_retries(shared_sandbox: Sandbox, token: str) -> None:
+    source = StaticToken("expired-token", refresher=lambda: token)
+    with AdsClient(shared_sandbox.api_base_url, source, pacing=False) as c:
+        assert c.businesses()
+        assert c.stats.refreshes == 1
+
+
+def test_b10_a_second_401_is_unauthorized_without_the_token(shared_sandbox: Sandbox) -> None:
+    refreshes: list[int] = []
+
+    def refresher() -> str:
+        refreshes.append(1)
+        return "still-not-a-token"
+
+    source = StaticToken("not-a-token", refresher=refresher)
+    with (
+        AdsClient(shared_sandbox.api_base_url, source, pacing=False) as c,
+        pytest.raises(Unauthorized) as caught,
+    ):
+        c.businesses()
+    assert refreshes == [1]
+    assert "not-a-token" not in str(caught.value) and "still" not in repr(caught.value)
+
+
+def test_b4_b5_bad_report_request_is_a_bad_request(client: AdsClient, token: str) -> None:
+    account = client.all_ad_accounts()[0]["id"]
+    with pytest.raises(BadRequest) as caught:
+        client.get(f"/ad_accounts/{account}/aggregate_reports", {"entity_type": "AD"})
+    assert "fields" in str(caught.value) and caught.value.trace_id
+
+
+def test_b11_429_longer_than_the_cap_raises_rate_limited_at_once() -> None:
+    with Sandbox(seed=0, rate_limits="on") as sb:
+        policy = RetryPolicy(max_rate_limit_wait_s=0.5)
+        with AdsClient(
+            sb.api_base_url, StaticToken(access_token(sb)), pacing=False, retry=policy
+        ) as c:
+            account = c.all_ad_accounts()[0]["id"]
+            path = f"/ad_accounts/{account}/aggregate_reports"
+            params = {"entity_type": "AD_ACCOUNT", "fields": ["CLICKS"]}
+            with pytest.raises(RateLimited) as caught:
+                for _ in range(200):
+                    c.get(path, params)
+            assert caught.value.retry_after_s and caught.value.retry_after_s > 0.5
+            assert "max_rate_limit_wait_s" in str(caught.value)
+            assert c.stats.rate_limited == 1
+
+
+def test_b11_paced_client_receives_no_429_under_the_reporting_limit() -> None:
+    """B11: 400 report requests against a 1 s scaled window: all answered, none refused."""
+    with Sandbox(seed=0, rate_limits="scaled", rate_limit_window_s=1.0) as sb:
+        policy = RateLimitPolicy(window_s=1.0)
+        with AdsClient(
+            sb.api_base_url, StaticToken(access_token(sb)), rate_limits=policy, max_workers=4
+        ) as c:
+            account = c.all_ad_accounts()[0]["id"]
+            path = f"/ad_accounts/{account}/aggregate_reports"
+            params = {"entity_type": "AD_ACCOUNT", "fields": ["CLICKS"]}
+            answers = list(c.pool.map(lambda _: c.get(path, params), range(400)))
+            assert len(answers) == 400
+            assert c.stats.rate_limited == 0
+            assert c.stats.paced > 0
+
+
+def test_retries_5xx_drops_and_truncation_then_gives_up_with_typed_errors() -> None:
+    kinds = ("500", "502", "503", "drop", "truncate")
+    with Sandbox(seed=0, rate_limits="off", faults=FaultPlan(rate=0.3, kinds=kinds, seed=3)) as sb:
+        token = access_token(sb)
+        with AdsClient(sb.api_base_url, StaticToken(token), pacing=False, retry=FAST_RETRY) as c:
+            for _ in range(30):
+                assert c.businesses()
+            stats = c.stats.snapshot()
+            assert stats["retries"] > 0 and stats["server_errors"] + stats["transport_errors"] > 0
+        sb.faults = FaultPlan(rate=1.0, kinds=("503",), seed=1)
+        with AdsClient(sb.api_base_url, StaticToken(token), pacing=False, retry=FAST_RETRY) as c:
+            with pytest.raises(ServerError) as caught:
+                c.businesses()
+            assert caught.value.trace_id and c.stats.requests == FAST_RETRY.max_attempts
+        sb.faults = FaultPlan(rate=1.0, kinds=("drop",), seed=1)
+        with (
+            AdsClient(sb.api_base_url, StaticToken(token), pacing=False, retry=FAST_RETRY) as c,
+            pytest.raises(TransportError),
+        ):
+            c.businesses()
+
+
+def test_timeouts_are_retried_a_bounded_number_of_times() -> None:
+    plan = FaultPlan(rate=1.0, kinds=("slow",), slow_s=0.3, seed=1)
+    with Sandbox(seed=0, rate_limits="off", faults=plan) as sb:
+        token = access_token(sb)
+        policy = RetryPolicy(max_timeouts=2, backoff_s=0.01)
+        with AdsClient(
+            sb.api_base_url, StaticToken(token), pacing=False, timeout_s=0.1, retry=policy
+        ) as c:
+            with pytest.raises(TransportError, match="timed out"):
+                c.businesses()
+            assert c.stats.timeouts == 3
+        plan.rate = 0.3
+        with AdsClient(sb.api_base_url, StaticToken(token), pacing=False, timeout_s=0.1) as c:
+            for _ in range(5):
+                assert c.businesses()
+
+
+def test_repr_and_messages_never_show_the_token(client: AdsClient, token: str) -> None:
+    assert token not in repr(client) and token not in repr(client.token_source)

@@ -1,0 +1,267 @@
+"""frames: payloads shaped like SPOTIFY_ADS.md sections B and C and the spec's examples
+become typed frames; empty results keep columns and dtypes; the B7 sentinel is never summed."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from adstudio_nb import frames
+
+# The spec's AggregateReportResponse example rows (B5), plus a conversion count (B7).
+REPORT_PAGE = {
+    "continuation_token": None,
+    "granularity": "DAY",
+    "rows": [
+        {
+            "entity_type": "AD_SET",
+            "entity_id": "9a7b6c5d-4e3f-4b21-8c99-bf1c2a3d4e5f",
+            "entity_name": "Ad Set 1",
+            "entity_status": "ACTIVE",
+            "start_time": f"2025-08-0{d}T00:00:00Z",
+            "end_time": f"2025-08-0{d + 1}T00:00:00Z",
+            "stats": [
+                {"field_type": "IMPRESSIONS", "field_value": imp},
+                {"field_type": "STREAMED_IMPRESSIONS", "field_value": imp},
+                {"field_type": "CLICKS", "field_value": clicks},
+                {"field_type": "SPEND", "field_value": spend},
+                {"field_type": "LEADS", "field_value": leads},
+            ],
+        }
+        for d, imp, clicks, spend, leads in [
+            (1, 1920, 9, 17.482913, -5),
+            (2, 1811, 14, 16.994382, 7),
+            (3, 1888, 15, 17.112837, 0),
+        ]
+    ],
+}
+FIELDS = ["IMPRESSIONS", "STREAMED_IMPRESSIONS", "CLICKS", "SPEND", "LEADS"]
+
+
+def test_b5_b7_report_pivots_stats_to_typed_metric_columns() -> None:
+    df = frames.report_frame([REPORT_PAGE], FIELDS)
+    assert list(df.columns) == [
+        "entity_type",
+        "entity_id",
+        "entity_name",
+        "entity_status",
+        "start_time",
+        "end_time",
+        "impressions",
+        "streamed_impressions",
+        "clicks",
+        "spend",
+        "leads",
+        "leads_suppressed",
+    ]
+    assert str(df["start_time"].dtype) == "datetime64[ns, UTC]"
+    assert isinstance(df["entity_status"].dtype, pd.CategoricalDtype)
+    assert str(df["impressions"].dtype) == "Int64" and str(df["spend"].dtype) == "Float64"
+    assert df["clicks"].tolist() == [9, 14, 15]
+    assert df["spend"].iloc[0] == pytest.approx(17.482913)  # B7: currency units, not micros
+    assert df["start_time"].iloc[0] == pd.Timestamp("2025-08-01", tz="UTC")
+
+
+def test_b7_privacy_sentinel_becomes_na_with_a_flag_and_is_never_summed() -> None:
+    df = frames.report_frame([REPORT_PAGE], FIELDS)
+    assert df["leads"].isna().tolist() == [True, False, False]
+    assert df["leads_suppressed"].tolist() == [True, False, False]
+    assert df["leads"].sum() == 7  # not 2 (7 - 5)
+    assert str(df["leads_suppressed"].dtype) == "boolean"
+
+
+def test_b5_raw_bytes_pages_and_unknown_fields_load() -> None:
+    raw = json.dumps(REPORT_PAGE).encode()
+    assert frames.report_frame([raw]).equals(frames.report_frame([REPORT_PAGE], FIELDS))
+
+
+def test_b5_out_of_order_missing_and_null_stats_go_to_the_right_columns() -> None:
+    rows = [
+        {"entity_id": "a", "stats": [{"field_type": "CTR", "field_value": 0.5}]},
+        {
+            "entity_id": "b",
+            "stats": [
+                {"field_type": "CTR", "field_value": None},
+                {"field_type": "CLICKS", "field_value": 3},
+                {"field_type": "REACH", "field_value": 2},
+            ],
+        },
+    ]
+    df = frames.report_frame([{"rows": rows}], ["CLICKS", "CTR"])
+    assert df["clicks"].tolist()[1] == 3 and pd.isna(df["clicks"].iloc[0])
+    assert df["ctr"].iloc[0] == 0.5 and pd.isna(df["ctr"].iloc[1])
+    assert df["reach"].isna().tolist() == [True, False]  # an extra metric still gets a column
+    assert pd.isna(df["start_time"]).all()  # LIFETIME rows may lack times
+
+
+@pytest.mark.parametrize("include_parent", [False, True])
+def test_b5_empty_report_keeps_columns_and_dtypes(include_parent: bool) -> None:
+    empty = frames.report_frame([{"rows": []}], FIELDS, include_parent=include_parent)
+    full = frames.report_frame([REPORT_PAGE], FIELDS, include_parent=include_parent)
+    assert len(empty) == 0
+    assert list(empty.columns) == list(full.columns)
+    assert empty.dtypes.astype(str).tolist() == full.dtypes.astype(str).tolist()
+    assert empty.equals(frames.empty_report_frame(FIELDS, include_parent=include_parent))
+
+
+def test_b5_sort_orders_by_entity_then_time_whatever_the_page_order() -> None:
+    rows = REPORT_PAGE["rows"]
+    other = [dict(r, entity_id="b", entity_name="B") for r in rows]
+    shuffled = [{"rows": [other[2], rows[1]]}, {"rows": [rows[0], other[0], rows[2], other[1]]}]
+    df = frames.report_frame(shuffled, FIELDS, sort=True)
+    assert df["entity_id"].tolist()[:3] == ["b"] * 3
+    assert df["start_time"].is_monotonic_increasing is False
+    assert df.groupby("entity_id")["start_time"].apply(lambda s: s.is_monotonic_increasing).all()
+
+
+def test_b8_insight_and_totals_examples() -> None:
+    insight = {  # the spec's AudienceInsightResponse example
+        "granularity": "LIFETIME",
+        "entity": "AD_SET",
+        "insight": "PLATFORM",
+        "rows": [
+            {
+                "id": "7f4c1cc9-9a1d-4b65-b05c-46e5e33b6705",
+                "name": "Ad Set One",
+                "status": "ACTIVE",
+                "insight_value": "IOS",
+                "stats": [
+                    {"field_type": "CLICKS", "field_value": 100},
+                    {"field_type": "CTR", "field_value": 0.56},
+                ],
+            }
+        ],
+    }
+    df = frames.insights_frame(insight, ["CLICKS", "CTR"])
+    assert df.iloc[0][["entity_id", "insight_value", "clicks", "ctr"]].tolist() == [
+        "7f4c1cc9-9a1d-4b65-b05c-46e5e33b6705",
+        "IOS",
+        100,
+        0.56,
+    ]
+    totals = frames.totals_frame(
+        {
+            "granularity": "LIFETIME",
+            "rows": [{"stats": [{"field_type": "REACH", "field_value": 9}]}],
+        }
+    )
+    assert list(totals.columns) == ["start_time", "end_time", "reach"] and totals["reach"][0] == 9
+
+
+def test_b1_b2_businesses_and_ad_accounts_with_billing_address_flattened() -> None:
+    businesses = frames.businesses_frame(
+        {
+            "businesses": [
+                {
+                    "id": "b1",
+                    "name": "My Ad Studio Business",
+                    "status": "ACTIVE",
+                    "type": "AGENCY",
+                    "created_at": "2024-05-11T00:00:00Z",
+                }
+            ]
+        }
+    )
+    assert businesses["type"].iloc[0] == "AGENCY" and pd.isna(businesses["updated_at"].iloc[0])
+    accounts = frames.ad_accounts_frame(
+        {
+            "ad_accounts": [
+                {
+                    "id": "a1",
+                    "business_id": "b1",
+                    "name": "Nike SB",
+                    "currency_code": "USD",
+                    "country_code": "US",
+                    "status": "GREY_LISTED",
+                    "status_reason": "Billing information needs to be reviewed.",
+                    "ad_account_role": "AD_ACCOUNT_ADMIN",
+                    "billing_address": {
+                        "name": "Entity_1",
+                        "street": "123 Spotify Avenue",
+                        "city": "Los Angeles",
+                        "region": "California",
+                        "postal_code": "90210",
+                        "tax_region": "ES",
+                    },
+                }
+            ],
+            "paging": {"total_results": 1},  # an older doc sample pages this list (B1)
+        }
+    )
+    row = accounts.iloc[0]
+    assert (row["billing_city"], row["billing_postal_code"]) == ("Los Angeles", "90210")
+    assert row["status"] == "GREY_LISTED" and str(accounts["billing_street"].dtype) == "string"
+
+
+def test_c_v1_ad_accounts_payload_loads_onto_the_v3_columns() -> None:
+    v1 = {
+        "ad_accounts": [
+            {
+                "id": "a1",
+                "organization_id": "o1",
+                "name": "Old",
+                "description": "d",
+                "website": "https://x",
+                "industry": "Retail",
+                "tax_id": "T",
+                "iso_country_code": "SE",
+                "created_at": "2019-01-01T00:00:00Z",
+                "last_modified": "2020-01-01T00:00:00Z",
+            }
+        ],
+        "total_ad_accounts": 1,
+    }
+    df = frames.ad_accounts_frame(v1)
+    assert list(df.columns) == [c.name for c in frames.AD_ACCOUNT_COLUMNS]
+    assert df.iloc[0][["business_id", "country_code"]].tolist() == ["o1", "SE"]
+    assert df["updated_at"].iloc[0] == pd.Timestamp("2020-01-01", tz="UTC")
+
+
+def test_b2_ad_set_budget_in_micros_and_currency_units() -> None:
+    ad_set = {
+        "id": "s1",
+        "campaign_id": "c1",
+        "name": "Test Ad set",
+        "status": "ACTIVE",
+        "start_time": "2023-08-23T04:56:07Z",
+        "end_time": "2023-08-26T04:56:07Z",
+        "budget": {"micro_amount": 15000000, "type": "DAILY", "currency": "USD"},
+        "bid_micro_amount": 2500000,
+    }
+    df = frames.ad_sets_frame(
+        {"ad_sets": [ad_set], "paging": {"total_results": 1}}, ad_account_id="a"
+    )
+    row = df.iloc[0]
+    assert row["budget_micros"] == 15_000_000 and row["budget_amount"] == 15.0
+    assert row["currency_code"] == "USD" and row["ad_account_id"] == "a"
+    assert str(df["budget_micros"].dtype) == "Int64" and str(df["budget_amount"].dtype) == "Float64"
+    assert df["end_time"].iloc[0] == pd.Timestamp("2023-08-26T04:56:07Z")
+
+
+def test_b2_unknown_enum_values_are_kept_not_lost() -> None:
+    df = frames.campaigns_frame([{"id": "c", "status": "SOMETHING_NEW"}])
+    assert df["status"].iloc[0] == "SOMETHING_NEW"
+
+
+@pytest.mark.parametrize(
+    ("loader", "spec"),
+    [
+        (frames.businesses_frame, frames.BUSINESS_COLUMNS),
+        (frames.ad_accounts_frame, frames.AD_ACCOUNT_COLUMNS),
+        (frames.campaigns_frame, frames.CAMPAIGN_COLUMNS),
+        (frames.ad_sets_frame, frames.AD_SET_COLUMNS),
+        (frames.ads_frame, frames.AD_COLUMNS),
+    ],
+)
+def test_b3_empty_listings_keep_columns_and_dtypes(loader, spec) -> None:
+    empty = loader([])
+    assert list(empty.columns) == [c.name for c in spec] and len(empty) == 0
+    for col in spec:
+        if col.dtype == "datetime":
+            assert str(empty[col.name].dtype) == "datetime64[ns, UTC]"
+        elif col.dtype in ("string", "Int64", "Float64", "boolean"):
+            assert str(empty[col.name].dtype) == col.dtype
+        else:
+            assert isinstance(empty[col.name].dtype, pd.CategoricalDtype)
