@@ -172,3 +172,30 @@ def test_share_live_uses_the_configured_app_and_its_stored_login(
     for values in sandbox.registry.issued_secrets().values():
         issued.extend(values)
     assert not [s for s in issued if s in html]
+
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS[1:], ids=lambda p: p.name)
+def test_canary_every_notebook_shared_leaks_nothing(
+    notebook: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    """Secrets: sharing each analysis notebook leaks no issued secret into HTML or logs."""
+    import logging
+
+    issued: list[str] = []
+    real_exit = Sandbox.__exit__
+
+    def remember(self: Sandbox, *exc: object) -> None:
+        issued.extend(app.client_secret for app in self.registry.apps.values())
+        for values in self.registry.issued_secrets().values():
+            issued.extend(values)
+        real_exit(self, *exc)
+
+    monkeypatch.setattr(Sandbox, "__exit__", remember)
+    caplog.set_level(logging.DEBUG)
+    report = share.share_notebook(notebook, tmp_path / "out.html", hide_code=True)
+    produced = report.output.read_text() + "\n".join(r.getMessage() for r in caplog.records)
+    assert issued and not [s for s in issued if s in produced]
+    assert "<table" in produced  # the analysis notebooks carry their tables inline
