@@ -776,6 +776,12 @@ def load_settings(
     return Settings(**given)
 
 
+def _sandbox_profile(source: Any) -> str:
+    instance = str(getattr(source, "instance_id", "") or "")
+    in_process = bool(getattr(source, "in_process", False))
+    return f"sandbox-{instance}" if instance.isalnum() and not in_process else "sandbox"
+
+
 def _sandbox_settings(given: dict[str, Any], sandbox_url: str) -> Settings:
     """Settings for the zero-configuration sandbox, with any explicit values on top.
 
@@ -802,7 +808,9 @@ def _sandbox_settings(given: dict[str, Any], sandbox_url: str) -> Settings:
         "token_url": source.token_url,
         "api_base_url": source.api_base_url,
         "dashboard_url": source.dashboard_url,
-        "profile": "sandbox",
+        # One token file per sandbox run: a restarted kernel finds its login again, while a
+        # sandbox started anew (its tokens unknown to it) starts from a clean slate.
+        "profile": _sandbox_profile(source),
         # An in-process sandbox forgets its tokens when the kernel stops: so do we.
         "token_storage": "memory" if in_process else "file",
     }

@@ -324,3 +324,21 @@ def test_sandbox_url_in_dotenv_names_a_stand_alone_sandbox(no_dotenv, sandbox):
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     with pytest.raises(ConfigurationError, match="adstudio-nb sandbox"):
         load_settings(environ={"ADSTUDIO_SANDBOX_URL": closed})
+
+
+def test_a_standalone_sandbox_run_has_its_own_token_profile(tmp_path: Path) -> None:
+    """A restarted kernel finds the login of the same sandbox run, never a previous run's."""
+    from adstudio_nb.sandbox import Sandbox
+
+    (tmp_path / "empty.env").write_text("")
+    profiles = []
+    for _ in range(2):
+        with Sandbox() as sb:
+            env = {
+                "ADSTUDIO_SANDBOX_URL": sb.base_url,
+                "ADSTUDIO_ENV_FILE": str(tmp_path / "empty.env"),
+            }
+            first, again = load_settings(environ=env), load_settings(environ=env)
+            assert first.token_storage == "file" and first.profile == again.profile
+            profiles.append(first.profile)
+    assert profiles[0] != profiles[1] and all(p.startswith("sandbox-") for p in profiles)

@@ -183,6 +183,7 @@ class SandboxApplication:
                 "client_secret": app.client_secret,
                 "redirect_uris": app.redirect_uris,
                 "name": app.name,
+                "instance_id": self.sandbox.instance_id,
             },
             headers={"Cache-Control": "no-store"},
         )

@@ -36,6 +36,7 @@ class SandboxEndpoints:
     client_secret: str = field(repr=False)
     redirect_uri: str
     in_process: bool
+    instance_id: str = ""
 
 
 def embedded_sandbox() -> Sandbox:
@@ -61,6 +62,7 @@ def endpoints_of(sandbox: Sandbox) -> SandboxEndpoints:
         client_secret=app.client_secret,
         redirect_uri=_portless(app.redirect_uris),
         in_process=True,
+        instance_id=sandbox.instance_id,
     )
 
 
@@ -85,6 +87,7 @@ def describe_remote(base_url: str, *, timeout_s: float = 5.0) -> SandboxEndpoint
             client_secret=str(body["client_secret"]),
             redirect_uri=_portless([str(u) for u in body["redirect_uris"]]),
             in_process=False,
+            instance_id=str(body.get("instance_id", "")),
         )
     except (requests.RequestException, ValueError, KeyError, IndexError, TypeError) as exc:
         raise ConnectionError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -71,6 +72,8 @@ class Sandbox:
         data_options: dict[str, Any] | None = None,
     ) -> None:
         self.host = "127.0.0.1"
+        # Tells one run of a sandbox from the next: tokens of a previous run mean nothing here.
+        self.instance_id = uuid.uuid4().hex[:12]
         self.requested_port = port
         self.seed = seed
         self.latency_ms = latency_ms
