@@ -494,6 +494,8 @@ class Settings:
         dashboard_url: where the user manages apps and revokes access (D7), if known.
         token_storage: ``file`` (survives restarts) or ``memory`` (dies with the process, used
             for the in-process sandbox whose tokens could not outlive it anyway).
+        catch_redirect: catch the login's redirect with a loopback listener; False when the
+            browser cannot reach this machine (a remote Jupyter): the redirect is pasted.
     """
 
     client_id: str
@@ -509,6 +511,7 @@ class Settings:
     use_pkce: bool = False
     dashboard_url: str | None = SPOTIFY_DASHBOARD_URL
     token_storage: TokenStorage = "file"  # noqa: S105 (not a password)
+    catch_redirect: bool = True
 
     def __post_init__(self) -> None:
         if self.target not in _TARGETS:
@@ -522,6 +525,8 @@ class Settings:
         client_id = validate_client_id(self.client_id, client_secret=secret, lax=lax)
         if not isinstance(self.use_pkce, bool):
             raise ConfigurationError("use_pkce must be True or False.")
+        if not isinstance(self.catch_redirect, bool):
+            raise ConfigurationError("catch_redirect must be True or False.")
         if secret is None and not self.use_pkce:
             # A5: without a secret the only way to authenticate is PKCE.
             object.__setattr__(self, "use_pkce", True)
@@ -666,6 +671,7 @@ _ENV_NAMES: dict[str, str] = {
     "token_dir": "ADSTUDIO_TOKEN_DIR",
     "profile": "ADSTUDIO_PROFILE",
     "use_pkce": "ADSTUDIO_USE_PKCE",
+    "catch_redirect": "ADSTUDIO_CATCH_REDIRECT",
 }
 _HOST_FIELDS = ("authorize_url", "token_url", "api_base_url")
 
@@ -746,8 +752,9 @@ def load_settings(
                 given[name] = raw.strip()
     given.update({k: v for k, v in overrides.items() if v is not None})
 
-    if "use_pkce" in given:
-        given["use_pkce"] = _parse_bool(_ENV_NAMES["use_pkce"], given["use_pkce"])
+    for flag in ("use_pkce", "catch_redirect"):
+        if flag in given:
+            given[flag] = _parse_bool(_ENV_NAMES[flag], given[flag])
     if "token_dir" in given and isinstance(given["token_dir"], str):
         given["token_dir"] = Path(given["token_dir"])
     target = given.get("target")

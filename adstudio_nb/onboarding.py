@@ -137,7 +137,10 @@ def begin_login(
     problem: str | None = None
     redirect_uri = flow.settings.redirect_uri
     if not listen:
-        problem = "Catching the redirect is switched off: paste the address-bar URL below."
+        problem = (
+            "Catching the redirect is switched off (for a browser that cannot reach this "
+            "machine): after clicking Agree, paste the address-bar URL below."
+        )
     elif urlsplit(redirect_uri).hostname not in _LOOPBACK_HOSTS:
         problem = (
             f"The redirect URI {redirect_uri} is not on this computer, so the browser cannot "

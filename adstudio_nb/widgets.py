@@ -270,9 +270,9 @@ class SetupPanel(_Panel):
 class LoginPanel(_Panel):
     """Open Spotify's login, catch the redirect (or take a pasted one), exchange the code."""
 
-    def __init__(self, session: Onboarding, *, listen: bool = True) -> None:
+    def __init__(self, session: Onboarding, *, listen: bool | None = None) -> None:
         super().__init__(session, "2. Log in to Spotify")
-        self.listen = listen
+        self.listen = session.settings.catch_redirect if listen is None else listen
         self.attempt: LoginAttempt | None = None
         self.link = w.HTML()
         self.how = w.HTML()
@@ -576,8 +576,14 @@ def setup_panel(session: Onboarding | None = None) -> SetupPanel:
     return SetupPanel(session or onboarding())
 
 
-def login_panel(session: Onboarding | None = None, *, listen: bool = True) -> LoginPanel:
-    """Show the login panel: 'Open Spotify login', caught or pasted redirect, exchange."""
+def login_panel(session: Onboarding | None = None, *, listen: bool | None = None) -> LoginPanel:
+    """Show the login panel: 'Open Spotify login', caught or pasted redirect, exchange.
+
+    Args:
+        session: the kernel's onboarding state (by default :func:`onboarding`).
+        listen: catch the redirect on this machine; by default as the settings say
+            (``ADSTUDIO_CATCH_REDIRECT``), False to always paste.
+    """
     return LoginPanel(session or onboarding(), listen=listen)
 
 

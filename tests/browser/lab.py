@@ -43,14 +43,14 @@ def zero_config_env(root: Path) -> dict[str, str]:
 
 
 @contextmanager
-def jupyterlab(root: Path, notebooks: dict[str, str]) -> Iterator[str]:
+def jupyterlab(root: Path, notebooks: dict[str, str], **settings: str) -> Iterator[str]:
     """Serve copies of notebooks (``{served name: repository name}``) with JupyterLab on a free
     port; yield its base URL. Each served copy gets its own kernel."""
     work = root / "lab"
     work.mkdir()
     for served, name in notebooks.items():
         shutil.copy(REPO_ROOT / "notebooks" / name, work / served)
-    env = zero_config_env(root)
+    env = {**zero_config_env(root), **settings}
     news = root / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(
