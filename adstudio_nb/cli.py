@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.util
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -188,8 +188,9 @@ def _start_sandbox(args: argparse.Namespace) -> Sandbox:
         ) from None
 
 
-def _describe(sandbox: Sandbox) -> str:
+def _describe(sandbox: Sandbox, *, show_secret: bool = True) -> str:
     app = sandbox.demo_app
+    secret = app.client_secret if show_secret else "(handed to the notebook kernel, not shown)"
     lines = [
         f"Spotify sandbox running at {sandbox.base_url}",
         f"  authorize page   {sandbox.authorize_url}",
@@ -199,7 +200,7 @@ def _describe(sandbox: Sandbox) -> str:
         f"  dashboard        {sandbox.dashboard_url}",
         "Demo app (sandbox-only credentials):",
         f"  client id        {app.client_id}",
-        f"  client secret    {app.client_secret}",
+        f"  client secret    {secret}",
         f"  redirect URIs    {', '.join(app.redirect_uris)}",
         "Demo users: " + ", ".join(sandbox.registry.users) + " (password: demo)",
         f"Try it: open {sandbox.base_url}/ in a browser and follow 'Try the login'.",
@@ -248,7 +249,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     sandbox = _start_sandbox(args)
     try:
-        print(_describe(sandbox), flush=True)
+        print(_describe(sandbox, show_secret=args.no_lab), flush=True)
         notebook = ONBOARDING_NOTEBOOK
         if args.no_lab or not notebook.exists():
             if not notebook.exists():
@@ -267,7 +268,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         ]
         if os.geteuid() == 0:
             lab.append("--allow-root")
-        if shutil.which("jupyter-lab") is None and shutil.which("jupyter") is None:
+        if importlib.util.find_spec("jupyterlab") is None:
             print("JupyterLab is not installed here: run `make demo`, which installs it.")
             return 1
         print(f"Starting JupyterLab on {notebook} (sandbox: {sandbox.base_url}) ...", flush=True)
@@ -389,7 +390,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     try:
         env = dict(os.environ)
         if sandbox is not None:
-            print(_describe(sandbox), flush=True)
+            print(_describe(sandbox, show_secret=False), flush=True)
             env[SANDBOX_URL_ENV] = sandbox.base_url
         command = [
             sys.executable,

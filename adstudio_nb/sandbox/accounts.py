@@ -66,15 +66,15 @@ class AccountsService:
         args = request.args
         client_id = args.get("client_id")
         if not client_id:
-            return _error_page("Missing required parameter: client_id")
+            return error_page("Missing required parameter: client_id")
         redirect_uri = args.get("redirect_uri", "")
         app = self.registry.apps.get(client_id)
         if app is None:
-            return _error_page("INVALID_CLIENT: Invalid client")
+            return error_page("INVALID_CLIENT: Invalid client")
         if not redirect_uri or self.registry.app_for_redirect(client_id, redirect_uri) is None:
-            return _error_page("INVALID_CLIENT: Invalid redirect URI")
+            return error_page("INVALID_CLIENT: Invalid redirect URI")
         if args.get("response_type") != "code":
-            return _error_page("unsupported_response_type: response_type must be code")
+            return error_page("unsupported_response_type: response_type must be code")
         state = args.get("state")
         scope = " ".join(args.get("scope", "").split())
         unknown = [s for s in scope.split() if s not in KNOWN_SCOPES]
@@ -122,7 +122,7 @@ class AccountsService:
         with self._lock:
             pending = self._pending.pop(pending_id, None)
         if pending is None:
-            return _error_page(
+            return error_page(
                 "This login page has expired or was already used. Open the authorize URL again.",
             )
         if request.form.get("decision") != "agree":
@@ -248,7 +248,7 @@ def _redirect_with(redirect_uri: str, params: dict[str, str], state: str | None)
     return redirect(location, code=302)
 
 
-def _error_page(message: str, status: int = 400) -> Response:
+def error_page(message: str, status: int = 400) -> Response:
     """Render an accounts error page: A2 errors are pages, not redirects."""
     html = _templates.get_template("error.html").render(message=message)
     return Response(html, status=status, mimetype="text/html")

@@ -20,7 +20,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import ads_api
-from .accounts import AccountsService, render_index
+from .accounts import AccountsService, error_page, render_index
 from .context import ApiContext, rate_limit_bucket
 from .errors import SandboxHTTPError, ads_error, json_response, oauth_error, web_api_error
 
@@ -71,7 +71,8 @@ class SandboxApplication:
             fault = self.sandbox.faults.draw() if self.sandbox.faults else None
             if fault == "drop":
                 _drop_connection(environ)
-                return []
+                # werkzeug ends a request quietly on this error (no traceback in its log).
+                raise ConnectionAbortedError("injected fault: connection dropped")
             if fault == "slow":
                 time.sleep(self.sandbox.faults.slow_s if self.sandbox.faults else 0)
         try:
@@ -201,10 +202,16 @@ def _http_exception_response(exc: HTTPException, request: Request) -> Response:
         message = f"Method {request.method} is not allowed on {request.path}"
     else:
         message = exc.description or exc.name
-    if request.path == "/api/token":
+    path = request.path.rstrip("/")
+    if path == "/api/token":
         error = oauth_error(status, "invalid_request", message)
         error.headers.update(headers)
         return error.to_response()
+    if path.startswith("/authorize"):
+        # A2: the accounts service answers its pages' errors with pages, not JSON.
+        response = error_page(message, status)
+        response.headers.update(headers)
+        return response
     return ads_error(status, message, headers=headers).to_response()
 
 

@@ -549,9 +549,13 @@ def test_a5_token_endpoint_bad_input_is_a_4xx_oauth_error(
 def test_wrong_methods_and_paths_are_4xx_with_a_body(
     sandbox: Sandbox, method: str, path: str, status: int
 ) -> None:
-    """B9: unknown paths and wrong methods answer 404/405 with a Spotify-shaped body."""
+    """A2, B9: unknown paths and wrong methods answer 404/405 in the host's error shape."""
     answer = requests.request(method, sandbox.base_url + path, timeout=10)
     assert answer.status_code == status
+    if path.startswith("/authorize"):
+        assert answer.headers["Content-Type"].startswith("text/html")  # A2: pages
+        assert "Something went wrong" in answer.text
+        return
     body = answer.json()
     assert ("error" in body) if path == "/api/token" else ("sp_trace_id" in body)
 
