@@ -74,3 +74,31 @@ def test_onboarding_notebook_shows_the_panels(tmp_path: Path) -> None:
         if "application/vnd.jupyter.widget-view+json" in output.get("data", {})
     ]
     assert len(views) >= 5  # setup, login, tokens, accounts, custom loader
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_canary_executed_notebook_holds_no_secret(path: Path, tmp_path: Path) -> None:
+    """Secrets: run against a sandbox whose every secret is known; none is in the notebook."""
+    from adstudio_nb.sandbox import Sandbox
+    from adstudio_nb.share import TOKEN_SHAPES
+
+    with Sandbox() as sandbox:
+        env = zero_config_env(tmp_path)
+        env["ADSTUDIO_SANDBOX_URL"] = sandbox.base_url
+        env["ADSTUDIO_TOKEN_DIR"] = str(tmp_path / "tokens")
+        executed = execute(path, env=env)
+        issued = [app.client_secret for app in sandbox.registry.apps.values()]
+        for values in sandbox.registry.issued_secrets().values():
+            issued.extend(values)
+    text = nbformat.writes(executed)
+    assert len(issued) > 1 or path.name.startswith("01")  # analysis notebooks log in
+    assert not [secret for secret in issued if secret in text]
+    # Token shapes in what a reader sees (images are base64 and widget ids 32-hex by nature).
+    readable = [
+        str(output.get("text", ""))
+        + str(output.get("data", {}).get("text/plain", ""))
+        + str(output.get("data", {}).get("text/html", ""))
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    ]
+    assert not [t for t in readable if TOKEN_SHAPES.search(t)]

@@ -218,3 +218,27 @@ def test_when_authorized_runs_any_loader(session: widgets.Onboarding) -> None:
     login.paste.value = consent(login.attempt.url)
     login.exchange_button.click()
     assert isinstance(panel.result, pd.DataFrame) and len(panel.result) == 3
+
+
+def test_a_restarted_kernel_reuses_the_stored_login(sandbox: Sandbox, tmp_path) -> None:
+    """A new kernel (a new Onboarding over the same token file) is logged in, no new login."""
+    from adstudio_nb.config import load_settings
+
+    (tmp_path / "empty.env").write_text("")
+    env = {
+        "ADSTUDIO_SANDBOX_URL": sandbox.base_url,
+        "ADSTUDIO_ENV_FILE": str(tmp_path / "empty.env"),
+        "ADSTUDIO_TOKEN_DIR": str(tmp_path / "tokens"),
+    }
+    before = widgets.Onboarding(load_settings(environ=env))
+    login = widgets.login_panel(before, listen=False)
+    assert login.attempt is not None
+    login.paste.value = consent(login.attempt.url)
+    login.exchange_button.click()
+    assert before.is_authorized
+
+    after = widgets.Onboarding(load_settings(environ=env))  # the restarted kernel
+    again = widgets.login_panel(after)
+    accounts = widgets.accounts_panel(after)
+    assert again.attempt is None and "Logged in" in again.status.value
+    assert accounts.result is not None and len(accounts.result) == 8
