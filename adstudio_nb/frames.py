@@ -11,7 +11,10 @@ never summed as a number.
 
 Report pages are shaped in one pass over the parsed rows: columns are built directly from
 lists (strings and times dictionary-encoded, metric values collected into a flat array of
-doubles), never with per-row pandas operations; that is what keeps a million rows fast.
+doubles), never with per-row pandas operations; a page shaped as Spotify sends it (every
+row's stats in the requested order) is read with a handful of C-level ``map`` calls and no
+Python code per row. Raw pages are parsed with orjson (``client.parse_json``). That is what
+keeps a million rows fast.
 
 It never does HTTP (``client`` fetches) and never prints.
 
@@ -29,17 +32,18 @@ Example:
 from __future__ import annotations
 
 import functools
-import json
 import math
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from .client import parse_json
 from .exceptions import APIError
 
 P = ParamSpec("P")
@@ -412,12 +416,23 @@ def _typed(values: Sequence[Any] | np.ndarray, dtype: str) -> pd.api.extensions.
     return _categorical([None if v is None else str(v) for v in values], STATUS_DTYPES[dtype])
 
 
+@functools.lru_cache(maxsize=64)
+def _category_codes(categories: tuple[str, ...]) -> dict[str | None, int]:
+    # Keyed by the categories in order: unordered CategoricalDtypes with the same categories
+    # in another order compare (and hash) equal, and would get the wrong codes.
+    return {c: i for i, c in enumerate(categories)}
+
+
 def _categorical(values: Sequence[str | None], dtype: pd.CategoricalDtype) -> pd.Categorical:
-    known = set(dtype.categories)
+    known = _category_codes(tuple(dtype.categories))
     extra = sorted({v for v in values if v is not None and v not in known})
     if extra:  # a value the spec does not list yet: keep it rather than turn it into NaN
         dtype = pd.CategoricalDtype([*dtype.categories, *extra])
-    return pd.Categorical(list(values), dtype=dtype)
+        known = _category_codes(tuple(dtype.categories))
+    # Codes straight from a dict: pandas' own matching costs more than the values themselves
+    # on the small listings pages (B3) that arrive one per account.
+    codes = np.fromiter(map(known.get, values, repeat(-1)), dtype=np.int32, count=len(values))
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -442,10 +457,17 @@ def _float_or_none(value: Any) -> float | None:
 def _dig(item: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = item
     for key in path:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(key)
     return value
+
+
+def _column_values(rows: list[Mapping[str, Any]], path: tuple[str, ...]) -> list[Any]:
+    """Return the value at ``path`` of every row (None where it is absent)."""
+    if len(path) == 1 and all(type(r) is dict for r in rows):
+        return list(map(dict.get, rows, repeat(path[0])))  # type: ignore[arg-type]
+    return [_dig(r, path) for r in rows]
 
 
 def _empty(spec: Sequence[Column]) -> pd.DataFrame:
@@ -474,8 +496,7 @@ def objects_frame(
         if constants and col.name in constants:
             values: list[Any] = [constants[col.name]] * len(rows)
         else:
-            path = (paths or {}).get(col.name, col.path)
-            values = [_dig(r, path) for r in rows]
+            values = _column_values(rows, (paths or {}).get(col.name, col.path))
         if col.name in _MICRO_AMOUNTS:
             values = [None if v is None else int(v) / 1_000_000 for v in values]
         data[col.name] = _typed(values, col.dtype)
@@ -487,13 +508,13 @@ def _items(data: Any, key: str) -> list[Mapping[str, Any]]:
     if data is None:
         return []
     if isinstance(data, (bytes, str)):
-        data = json.loads(data)
+        data = parse_json(data)
     if isinstance(data, Mapping):
         return list(data.get(key) or [])
     out: list[Mapping[str, Any]] = []
     for entry in data:
         if isinstance(entry, (bytes, str)):
-            entry = json.loads(entry)
+            entry = parse_json(entry)
         if isinstance(entry, Mapping) and key in entry and "id" not in entry:
             out.extend(entry.get(key) or [])
         else:
@@ -560,18 +581,43 @@ def _metric_dtype(field: str) -> str:
     return "Int64" if field in COUNT_METRICS else "Float64"
 
 
+_STATS = itemgetter("stats")
 _FIELD_TYPE = itemgetter("field_type")
 _FIELD_VALUE = itemgetter("field_value")
 
 
 class _Encoder:
-    """Dictionary-encodes a group of key columns read from each row with one getter."""
+    """Dictionary-encodes a group of key columns, read from each row as one (tuple) key."""
 
-    def __init__(self, columns: Sequence[Column], getter: Callable[[Mapping[str, Any]], Any]):
+    def __init__(self, columns: Sequence[Column]):
         self.columns = tuple(columns)
-        self.getter = getter
         self.index: dict[Any, int] = {}
         self.codes = array("i")
+        paths = [c.path for c in self.columns]
+        # Flat keys: one C-level itemgetter call per row; absent optional keys (entity_status,
+        # LIFETIME times) send the page to the per-row getter.
+        self._fast = itemgetter(*(p[0] for p in paths)) if all(len(p) == 1 for p in paths) else None
+        self._paths = paths
+
+    def _key(self, row: Mapping[str, Any]) -> Any:
+        values = tuple(_dig(row, p) for p in self._paths)
+        return values if len(values) > 1 else values[0]
+
+    def add(self, rows: list[Mapping[str, Any]]) -> None:
+        """Append the codes of ``rows``' keys, giving new keys the next code."""
+        keys: Iterable[Any] | None = None
+        if self._fast is not None:
+            try:
+                keys = list(map(self._fast, rows))
+            except KeyError:
+                keys = None
+        if keys is None:
+            keys = map(self._key, rows)
+        index = self.index
+        # setdefault(key, len(index)): an existing key keeps its code, a new one gets the next;
+        # map() evaluates len(index) just before each call, so this is the usual encoding
+        # loop run entirely in C.
+        self.codes.extend(map(index.setdefault, keys, map(len, repeat(index))))
 
     def finish(self, order: np.ndarray | None) -> dict[str, Any]:
         codes = np.frombuffer(self.codes, dtype=np.int32) if len(self.codes) else np.empty(0, "i4")
@@ -584,29 +630,6 @@ class _Encoder:
             typed = pd.Series(_typed(values, col.dtype))
             out[col.name] = typed.take(codes).array if len(codes) else typed.iloc[:0].array
         return out
-
-
-def _tuple_getter(columns: Sequence[Column]) -> Callable[[Mapping[str, Any]], Any]:
-    """Return a fast getter of the columns' values (flat keys: one C-level itemgetter call)."""
-    if all(len(c.path) == 1 for c in columns):
-        keys = [c.path[0] for c in columns]
-        fast = itemgetter(*keys)
-
-        def get(row: Mapping[str, Any]) -> Any:
-            try:
-                return fast(row)
-            except KeyError:  # an optional key is absent (entity_status, LIFETIME times)
-                values = tuple(row.get(k) for k in keys)
-                return values if len(keys) > 1 else values[0]
-
-        return get
-    paths = [c.path for c in columns]
-
-    def dig(row: Mapping[str, Any]) -> Any:
-        values = tuple(_dig(row, p) for p in paths)
-        return values if len(paths) > 1 else values[0]
-
-    return dig
 
 
 class ReportFrameBuilder:
@@ -641,7 +664,7 @@ class ReportFrameBuilder:
         else:
             raise ValueError(f"kind must be aggregate, insight or totals, not {kind!r}.")
         self.kind = kind
-        self._encoders = [_Encoder(g, _tuple_getter(g)) for g in groups]
+        self._encoders = [_Encoder(g) for g in groups]
         self._fields: list[str] = list(dict.fromkeys(fields)) if fields else []
         self._position = {f: i for i, f in enumerate(self._fields)}
         self._values = array("d")  # row-major: rows x len(fields)
@@ -656,13 +679,14 @@ class ReportFrameBuilder:
     def add_page(self, page: Mapping[str, Any] | bytes | str) -> int:
         """Add a page (parsed JSON, or its raw bytes); return the number of rows added."""
         if isinstance(page, (bytes, str)):
-            page = json.loads(page)
+            page = parse_json(page)
         return self.add_rows(page.get("rows") or [])  # type: ignore[union-attr]
 
     def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Add report rows (``AggregateReportRow``, insight or totals rows); return the count."""
         if not rows:
             return 0
+        rows = rows if isinstance(rows, list) else list(rows)
         if not self._fields:
             first = next((r.get("stats") for r in rows if r.get("stats")), None)
             if not first:
@@ -674,19 +698,16 @@ class ReportFrameBuilder:
             self._values.extend([math.nan] * (self.rows * len(self._fields)))
         expected = self._fields
         width = len(expected)
-        flat: list[Any] = []
         for enc in self._encoders:
-            index, codes, get = enc.index, enc.codes, enc.getter
-            for row in rows:
-                key = get(row)
-                code = index.get(key)
-                if code is None:
-                    code = index[key] = len(index)
-                codes.append(code)
+            enc.add(rows)
+        if self._add_page_values(rows, width):
+            self.rows += len(rows)
+            return len(rows)
+        flat: list[Any] = []
         base = self.rows
         for n, row in enumerate(rows):
             stats = row.get("stats") or ()
-            # The fast path: the stats come in the requested order, as Spotify sends them.
+            # Row by row: the stats in the requested order still take the short way.
             if len(stats) == width and list(map(_FIELD_TYPE, stats)) == expected:
                 flat.extend(map(_FIELD_VALUE, stats))
             else:
@@ -698,14 +719,32 @@ class ReportFrameBuilder:
         self.rows += len(rows)
         return len(rows)
 
-    def _learn_later(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def _add_page_values(self, rows: list[Mapping[str, Any]], width: int) -> bool:
+        """Add the metric values of a page shaped as Spotify sends it; False for any other.
+
+        The shape: every row has ``stats`` with exactly the requested metrics, in order (B5),
+        and every value is a number. It is checked on the whole page at once (stats lengths,
+        then the field types against the requested ones repeated) and the values go straight
+        into a buffer of doubles, so no Python code runs per row; any other page (nothing of
+        it added) goes row by row.
+        """
+        try:
+            per_row = list(map(_STATS, rows))
+            if list(map(len, per_row)) != [width] * len(rows):
+                return False
+            stats = list(chain.from_iterable(per_row))
+            if list(map(_FIELD_TYPE, stats)) != self._fields * len(rows):
+                return False
+            values = np.fromiter(map(_FIELD_VALUE, stats), dtype=np.float64, count=len(stats))
+        except (KeyError, TypeError, ValueError, OverflowError):
+            # A row without stats, a stat that is no object, a null or a text value.
+            return False
+        self._values.frombytes(values.tobytes())
+        return True
+
+    def _learn_later(self, rows: list[Mapping[str, Any]]) -> None:
         for enc in self._encoders:
-            for row in rows:
-                key = enc.getter(row)
-                code = enc.index.get(key)
-                if code is None:
-                    code = enc.index[key] = len(enc.index)
-                enc.codes.append(code)
+            enc.add(rows)
         self.rows += len(rows)
 
     def _slow_row(self, stats: Sequence[Mapping[str, Any]], row_number: int) -> list[float]:
@@ -777,7 +816,9 @@ class ReportFrameBuilder:
 
 
 def _to_double(value: Any) -> float:
-    if value is None or isinstance(value, bool):
+    # The same reading as the page-at-once path (numpy's): null is NA, a number or numeric
+    # text its value, a boolean 1 or 0; anything else NA. A value never depends on its page.
+    if value is None:
         return math.nan
     try:
         return float(value)

@@ -1,7 +1,8 @@
 """Scenario 2: 500 ad sets x 90 days at DAY under the reporting limit (B5, B6, B11).
 
 The sandbox runs Spotify's limits with a scaled window (150 report requests per window);
-the naive loop sleeps 10 s scaled the same way on a 429, the toolkit paces itself.
+the naive loop sleeps 10 s scaled the same way on a 429, the toolkit paces itself. The
+sandbox serves from its own process (:func:`~benchmarks.common.served_sandbox`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import requests
 
 from adstudio_nb.ads import Ads
 from adstudio_nb.client import RateLimitPolicy
-from adstudio_nb.sandbox import Sandbox
 
-from .common import naive_get, timed, token
+from .common import ServedSandbox, naive_get, served_sandbox, timed
 
 FIELDS = [
     "IMPRESSIONS",
@@ -35,7 +35,7 @@ FIELDS = [
 
 
 def naive(
-    sb: Sandbox, tok: str, account: str, start: str, end: str, sleep_s: float
+    sb: ServedSandbox, tok: str, account: str, start: str, end: str, sleep_s: float
 ) -> tuple[pd.DataFrame, int]:
     session = requests.Session()
     url = f"{sb.api_base_url}/ad_accounts/{account}/aggregate_reports"
@@ -76,11 +76,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         "campaigns_per_account": ad_sets // 5,
         "ad_sets_per_campaign": 5,
     }
-    with Sandbox(
+    with served_sandbox(
         seed=0, rate_limits="scaled", rate_limit_window_s=window_s, data_options=options
     ) as sb:
-        tok = token(sb)
-        today = sb.clock.now_datetime().replace(hour=0, minute=0, second=0, microsecond=0)
+        tok = sb.token
+        today = sb.now.replace(hour=0, minute=0, second=0, microsecond=0)
         first = today - timedelta(days=days)
         start = first.strftime("%Y-%m-%dT%H:%M:%SZ")
         end = (first + timedelta(days=days - 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -102,6 +102,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     assert len(df) == rows and len(naive_df) == rows, (len(df), len(naive_df))
     requests_needed = math.ceil(rows / 50)
     floor_s = requests_needed / 150 * window_s
+    # The issue's floor (above) is the rate alone. The sandbox counts fixed windows from the
+    # first request, so 150 requests can go at once and each further 150 one window later:
+    # no client can do better than this stricter floor, reported beside the target.
+    strict_floor_s = (math.ceil(requests_needed / 150) - 1) * window_s
     return {
         "scenario": "report",
         "size": f"{ad_sets} ad sets x {days} days DAY, window {window_s:g} s (150 per window)",
@@ -110,9 +114,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         "floor_s": floor_s,
         "speedup_vs_naive": naive_s / toolkit_s,
         "toolkit_over_floor": toolkit_s / floor_s,
+        "strict_floor_s": strict_floor_s,
+        "toolkit_over_strict_floor": toolkit_s / strict_floor_s if strict_floor_s else None,
         "requests": stats["requests"],
         "requests_needed": requests_needed,
         "toolkit_429s": stats["rate_limited"],
         "naive_429s": naive_429,
+        "sandbox": "own process",
         "targets": {"toolkit_over_floor": "<= 1.15", "toolkit_429s": "== 0"},
     }

@@ -168,3 +168,10 @@ def test_b3_campaigns_of_many_accounts_side_by_side(ads: Ads) -> None:
     one_by_one = pd.concat([ads.campaigns(a) for a in accounts["id"]], ignore_index=True)
     pd.testing.assert_frame_equal(together, one_by_one)
     assert together["id"].is_unique
+
+
+def test_b9_an_unknown_account_among_many_raises_and_the_client_stays_usable(ads: Ads) -> None:
+    accounts = list(ads.ad_accounts()["id"][:2])
+    with pytest.raises(NotFound):
+        ads.campaigns([*accounts, "00000000-0000-4000-8000-000000000000"])
+    assert len(ads.campaigns(accounts)) > 0

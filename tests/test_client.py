@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from adstudio_nb.client import (
     NOT_ALLOWED_MESSAGE,
@@ -15,6 +19,7 @@ from adstudio_nb.client import (
     RetryPolicy,
     StaticToken,
     error_from_response,
+    parse_json,
 )
 from adstudio_nb.exceptions import (
     APIError,
@@ -231,3 +236,113 @@ def test_timeouts_are_retried_a_bounded_number_of_times() -> None:
 
 def test_repr_and_messages_never_show_the_token(client: AdsClient, token: str) -> None:
     assert token not in repr(client) and token not in repr(client.token_source)
+
+
+# -- parsing and the session's environment ----------------------------------------------------
+
+
+def test_parse_json_reads_what_the_standard_library_reads() -> None:
+    page = {"rows": [{"entity_id": "é", "stats": [{"field_value": -5}]}], "paging": None}
+    assert parse_json(json.dumps(page).encode()) == page
+    assert parse_json(json.dumps(page)) == page  # text too
+    # orjson refuses these; the standard library's reading still applies.
+    assert parse_json(b"\xef\xbb\xbf{}") == {}
+    assert math.isnan(parse_json(b'{"v": NaN}')["v"])
+    assert parse_json(b'{"v": 1e400}')["v"] == math.inf
+    with pytest.raises(ValueError):
+        parse_json(b'{"rows": [')
+
+
+def test_owned_session_reads_the_environment_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/example.pem")
+    with AdsClient("https://api-partner.spotify.com/ads/v3", StaticToken("t")) as c:
+        assert c.session.trust_env is False
+        settings = c._environment("https://api-partner.spotify.com/ads/v3/businesses")
+        assert settings["proxies"].get("https") == "http://proxy.example:3128"
+        assert settings["verify"] == "/etc/ssl/certs/example.pem"
+        assert c._environment("http://127.0.0.1:9/ads/v3/x")["proxies"] == {}  # NO_PROXY
+        monkeypatch.setenv("HTTPS_PROXY", "http://other.example:1")
+        again = c._environment("https://api-partner.spotify.com/ads/v3/ad_accounts/x")
+        assert again is settings  # cached per host: no environment scan per request
+
+
+def test_a_session_passed_in_is_used_as_configured() -> None:
+    session = requests.Session()
+    with AdsClient(
+        "https://api-partner.spotify.com/ads/v3", StaticToken("t"), session=session
+    ) as c:
+        assert c.session is session and session.trust_env is True
+        assert c._environment("https://api-partner.spotify.com/ads/v3/businesses") == {}
+
+
+def test_a_netrc_entry_never_replaces_the_bearer_token(
+    shared_sandbox: Sandbox, token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests' trust_env would send Basic credentials from ~/.netrc instead of the token.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password something\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    with AdsClient(shared_sandbox.api_base_url, StaticToken(token), pacing=False) as c:
+        assert c.businesses()
+
+
+# -- many accounts side by side (B3) ----------------------------------------------------------
+
+
+def _fake_listing(sizes: dict[str, int], *, with_total: bool) -> Any:
+    """A ``get`` answering ``/ad_accounts/<id>/campaigns`` from made-up accounts."""
+    calls: list[tuple[str, int]] = []
+
+    def get(path: str, params: Any = None) -> dict[str, Any]:
+        account = path.split("/")[2]
+        offset, limit = params["offset"], params["limit"]
+        calls.append((account, offset))
+        items = [
+            {"id": f"{account}-{i}"} for i in range(offset, min(offset + limit, sizes[account]))
+        ]
+        page: dict[str, Any] = {"campaigns": items}
+        if with_total:
+            page["paging"] = {"total_results": sizes[account], "page_size": limit}
+        return page
+
+    get.calls = calls  # type: ignore[attr-defined]
+    return get
+
+
+@pytest.mark.parametrize("with_total", [True, False])
+def test_b3_many_accounts_are_complete_and_in_order(
+    monkeypatch: pytest.MonkeyPatch, with_total: bool
+) -> None:
+    sizes = {"a": 120, "b": 0, "c": 50, "d": 7, "e": 260}
+    with AdsClient("https://example.invalid/ads/v3", StaticToken("t"), max_workers=3) as c:
+        fake = _fake_listing(sizes, with_total=with_total)
+        monkeypatch.setattr(c, "get", fake)
+        seen: list[int] = []
+        chunks = c.list_objects_many(list(sizes), "campaigns", on_page=seen.append)
+    for account, chunk in zip(sizes, chunks, strict=True):
+        assert [i["id"] for i in chunk] == [f"{account}-{n}" for n in range(sizes[account])]
+    if with_total:  # every page exactly once; the walk without totals re-reads first pages
+        assert sorted(fake.calls) == sorted(set(fake.calls))
+        assert sum(seen) == sum(sizes.values())
+
+
+def test_b3_an_error_on_a_later_page_of_many_accounts_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with AdsClient("https://example.invalid/ads/v3", StaticToken("t"), max_workers=2) as c:
+        fake = _fake_listing({"a": 200, "b": 300}, with_total=True)
+
+        def get(path: str, params: Any = None) -> dict[str, Any]:
+            if params["offset"] == 150:
+                raise NotFound("gone")
+            return fake(path, params)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(c, "get", get)
+        with pytest.raises(NotFound):
+            c.list_objects_many(["a", "b"], "campaigns")
+        assert c.get("/ad_accounts/a/campaigns", {"offset": 0, "limit": 50})  # still usable

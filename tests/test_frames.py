@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from adstudio_nb import frames
+from adstudio_nb.exceptions import APIError
 
 # The spec's AggregateReportResponse example rows (B5), plus a conversion count (B7).
 REPORT_PAGE = {
@@ -265,3 +266,117 @@ def test_b3_empty_listings_keep_columns_and_dtypes(loader, spec) -> None:
             assert str(empty[col.name].dtype) == col.dtype
         else:
             assert isinstance(empty[col.name].dtype, pd.CategoricalDtype)
+
+
+# -- the page-at-once path and the row-by-row path agree (B5, B7) -----------------------------
+
+
+def _row(entity: str, day: int, stats: list[tuple[str, object]], **extra: object) -> dict:
+    row = {
+        "entity_type": "AD_SET",
+        "entity_id": entity,
+        "entity_name": f"Ad set {entity}",
+        "entity_status": "ACTIVE",
+        "start_time": f"2025-08-{day:02d}T00:00:00Z",
+        "end_time": f"2025-08-{day + 1:02d}T00:00:00Z",
+        "stats": [{"field_type": f, "field_value": v} for f, v in stats],
+    }
+    row.update(extra)
+    return row
+
+
+def _shaped(values: tuple[object, ...]) -> list[tuple[str, object]]:
+    return list(zip(FIELDS, values, strict=True))
+
+
+MIXED_PAGES = [
+    # As Spotify sends it: every row's stats in the requested order, numbers only.
+    {"rows": [_row("a", d, _shaped((d, d, 1, 2.5, -5))) for d in range(1, 6)]},
+    # A null, a text number, text that is no number and a boolean.
+    {"rows": [_row("b", 1, _shaped((None, "7", "n/a", True, 3)))]},
+    # Stats out of order, one missing, one extra; a row without stats.
+    {
+        "rows": [
+            _row("c", 1, [("CLICKS", 4), ("IMPRESSIONS", 9), ("REACH", 2)]),
+            {k: v for k, v in _row("c", 2, []).items() if k != "stats"},
+        ]
+    },
+    # An optional key absent (entity_status) on one row only.
+    {
+        "rows": [
+            _row("d", 1, _shaped((1, 1, 1, 1.0, 1))),
+            {
+                k: v
+                for k, v in _row("d", 2, _shaped((2, 2, 2, 2.0, 2))).items()
+                if k != "entity_status"
+            },
+        ]
+    },
+    {"rows": [_row("e", d, _shaped((d, d, d, 0.5, 0))) for d in range(1, 4)]},
+]
+
+
+def _row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(frames.ReportFrameBuilder, "_add_page_values", lambda *a: False)
+
+
+def test_b5_page_at_once_and_row_by_row_give_the_same_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast = frames.report_frame(MIXED_PAGES, FIELDS, sort=True)
+    with monkeypatch.context() as patch:
+        _row_by_row(patch)
+        slow = frames.report_frame(MIXED_PAGES, FIELDS, sort=True)
+    pd.testing.assert_frame_equal(fast, slow)
+    b = fast[fast["entity_id"] == "b"].iloc[0]
+    assert pd.isna(b["impressions"]) and b["streamed_impressions"] == 7
+    assert pd.isna(b["clicks"]) and b["spend"] == 1.0  # "n/a" is no number; True counts 1
+    assert fast["leads_suppressed"].sum() == 5 and fast["reach"].notna().sum() == 1
+    assert fast["entity_status"].isna().sum() == 1
+
+
+def test_b5_fields_learned_from_the_rows_match_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pages = [{"rows": [_row("x", 1, [])]}, *MIXED_PAGES]
+    fast = frames.report_frame(pages)
+    with monkeypatch.context() as patch:
+        _row_by_row(patch)
+        slow = frames.report_frame(pages)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert list(fast.columns[6:11]) == [frames.metric_column(f) for f in FIELDS]
+
+
+def test_b5_raw_pages_as_bytes_and_text_load_like_parsed_ones() -> None:
+    parsed = frames.report_frame(MIXED_PAGES, FIELDS)
+    raw = [json.dumps(p) for p in MIXED_PAGES]
+    pd.testing.assert_frame_equal(frames.report_frame(raw, FIELDS), parsed)
+    pd.testing.assert_frame_equal(frames.report_frame([r.encode() for r in raw], FIELDS), parsed)
+    with pytest.raises(APIError, match="could not read"):
+        frames.report_frame([b'{"rows": [{"entity_id": "a"'], FIELDS)
+
+
+def test_b3_listing_columns_from_dicts_and_other_mappings_agree() -> None:
+    from types import MappingProxyType
+
+    items = [
+        {"id": "c1", "status": "ACTIVE", "created_at": "2025-01-01T00:00:00Z"},
+        {"id": "c2", "status": None, "objective": "REACH", "name": 5},
+        {"id": "c3", "status": "BRAND_NEW"},
+    ]
+    plain = frames.campaigns_frame(items, ad_account_id="acc")
+    proxied = frames.campaigns_frame([MappingProxyType(i) for i in items], ad_account_id="acc")
+    pd.testing.assert_frame_equal(plain, proxied)
+    assert plain["status"].tolist()[0] == "ACTIVE" and pd.isna(plain["status"].iloc[1])
+    assert plain["status"].iloc[2] == "BRAND_NEW"  # B2: kept, not lost
+    assert plain["name"].iloc[1] == "5" and plain["ad_account_id"].tolist() == ["acc"] * 3
+    assert list(plain["status"].cat.categories[:2]) == ["UNSET", "ACTIVE"]
+
+
+def test_categories_in_another_order_keep_their_own_codes() -> None:
+    # Unordered CategoricalDtypes with the same categories compare and hash equal.
+    first = frames._categorical(["b", None, "a"], pd.CategoricalDtype(["a", "b"]))
+    second = frames._categorical(["b", None, "a"], pd.CategoricalDtype(["b", "a"]))
+    for values in (first, second):
+        assert values[0] == "b" and pd.isna(values[1]) and values[2] == "a"
+    assert list(second.categories) == ["b", "a"]
