@@ -440,7 +440,7 @@ def error_from_response(
     raw_codes = body.get("error_codes") or body.get("errorCodes") or []  # B9: both casings
     codes = [c for c in raw_codes if isinstance(c, dict)] if isinstance(raw_codes, list) else []
     path = urlsplit(url).path
-    said = "; ".join(messages)
+    said = "; ".join(messages).rstrip(". ")
     code_names = [_clean(str(c.get("code")), redact)[:80] for c in codes if c.get("code")]
     trace = f" sp_trace_id {trace_id} (quote it to Spotify support)." if trace_id else ""
     where = f"{method} {path}"
