@@ -888,7 +888,7 @@ class AdsClient:
         for page in self.iter_pages(path, params, items_key=items_key, on_page=on_page):
             for item in items_of(page, items_key):
                 key = item.get("id") if isinstance(item, dict) else None
-                if key is not None:
+                if isinstance(key, str):
                     if key in seen:  # an object shifted across pages while paging (B3)
                         continue
                     seen.add(key)

@@ -346,3 +346,18 @@ def test_b3_an_error_on_a_later_page_of_many_accounts_is_raised(
         with pytest.raises(NotFound):
             c.list_objects_many(["a", "b"], "campaigns")
         assert c.get("/ad_accounts/a/campaigns", {"offset": 0, "limit": 50})  # still usable
+
+
+def test_b3_listing_dedupe_survives_odd_ids(monkeypatch) -> None:
+    """B3: duplicates across pages are dropped by id; an id that is not text cannot crash it."""
+    client = AdsClient("http://127.0.0.1:9", StaticToken("t"), pacing=False)
+    pages = [
+        {"campaigns": [{"id": ["odd"]}, {"id": "a"}]},
+        {"campaigns": [{"id": "a"}, {"id": "b"}]},
+    ]
+    monkeypatch.setattr(client, "iter_pages", lambda *args, **kwargs: iter(pages))
+    try:
+        items = list(client.iter_items("/ad_accounts/x/campaigns", items_key="campaigns"))
+    finally:
+        client.close()
+    assert items == [{"id": ["odd"]}, {"id": "a"}, {"id": "b"}]
