@@ -57,45 +57,55 @@ def jupyterlab(root: Path, notebooks: dict[str, str], **settings: str) -> Iterat
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
     port = free_port()
-    log = (root / "lab.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={work}",
-            "--IdentityProvider.token=",
-            "--ServerApp.password=",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(base + "/api", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start; see {root / 'lab.log'}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={work}", "--IdentityProvider.token=", "--ServerApp.password=",
+    ]  # fmt: skip
+    with serve(command, env=env, port=port, log_path=root / "lab.log", ready_path="/api"):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serve(
+    command: list[str],
+    *,
+    env: dict[str, str],
+    port: int,
+    log_path: Path,
+    ready_path: str | None = None,
+    timeout_s: float = 90,
+) -> Iterator[None]:
+    """Run a server on 127.0.0.1:``port`` until the block ends.
+
+    Ready means ``ready_path`` answers 200, or, without one, that the port accepts connections
+    (Voila runs the whole notebook on each GET of its page).
+    """
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            deadline = time.monotonic() + timeout_s
+            while not _ready(port, ready_path):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[2]} did not start; see {log_path}")
+                time.sleep(0.2)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _ready(port: int, path: str | None) -> bool:
+    if path is None:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+    try:
+        return requests.get(f"http://127.0.0.1:{port}{path}", timeout=2).ok
+    except requests.ConnectionError:
+        return False
 
 
 def open_and_run_all(page: Any, base: str, notebook: str) -> None:

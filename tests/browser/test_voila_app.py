@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.lab import free_port, zero_config_env
+from tests.browser.lab import free_port, serve, zero_config_env
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.browser
@@ -23,38 +20,11 @@ pytestmark = pytest.mark.browser
 def voila(tmp_path: Path) -> Iterator[str]:
     pytest.importorskip("voila", reason="voila is not installed (make test installs it)")
     port = free_port()
-    log = (tmp_path / "voila.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voila",
-            str(REPO_ROOT / "notebooks" / "01_onboarding.ipynb"),
-            "--no-browser",
-            f"--port={port}",
-            "--Voila.ip=127.0.0.1",
-        ],
-        env=zero_config_env(tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # wait for the port, not for GET /: each GET runs the notebook
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Voila did not start; see {tmp_path / 'voila.log'}")
-            time.sleep(0.2)
+    notebook = REPO_ROOT / "notebooks" / "01_onboarding.ipynb"
+    command = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1"]  # fmt: skip
+    with serve(command, env=zero_config_env(tmp_path), port=port, log_path=tmp_path / "voila.log"):
         yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def test_app_view_login_and_accounts(browser_page: Any, voila: str) -> None:
