@@ -75,6 +75,17 @@ class Onboarding:
     def __repr__(self) -> str:
         return f"<Onboarding {self.settings.target} profile={self.settings.profile}>"
 
+    def _repr_html_(self) -> str:
+        """Say where this notebook connects and whether it is logged in (no secret)."""
+        s = self.settings
+        where = (
+            f"the sandbox (a local stand-in for Spotify) at {s.authorize_url.rsplit('/', 1)[0]}"
+            if s.target == "sandbox"
+            else f"Spotify ({s.authorize_url.split('/')[2]}, Ads API {s.api_base_url})"
+        )
+        state = "logged in" if self.is_authorized else "not logged in yet"
+        return _html("wait", f"Connecting to {where} as client {s.client_id[:6]}…; {state}.")
+
     @property
     def is_authorized(self) -> bool:
         """Tell whether a token is stored (it may need a refresh, which happens on use)."""
@@ -447,7 +458,7 @@ class WhenAuthorized(_Panel):
         title: str,
         load: Callable[[Onboarding], Any],
         *,
-        button: str = "Load again",
+        button: str = "Load",
         view: Callable[[Any], Any] | None = None,
     ) -> None:
         super().__init__(session, title)

@@ -242,3 +242,11 @@ def test_a_restarted_kernel_reuses_the_stored_login(sandbox: Sandbox, tmp_path) 
     accounts = widgets.accounts_panel(after)
     assert again.attempt is None and "Logged in" in again.status.value
     assert accounts.result is not None and len(accounts.result) == 8
+
+
+def test_onboarding_says_where_it_connects_without_secrets(session: widgets.Onboarding) -> None:
+    """The first cell's output names the host and the login state, never the secret."""
+    text = session._repr_html_()
+    assert "sandbox" in text and "not logged in yet" in text
+    assert session.settings.client_secret is not None
+    assert session.settings.client_secret not in text and session.settings.client_id not in text
