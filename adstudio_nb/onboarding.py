@@ -23,8 +23,10 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -136,7 +138,10 @@ def begin_login(
     listener: CallbackListener | None = None
     problem: str | None = None
     redirect_uri = flow.settings.redirect_uri
-    if not listen:
+    remote = remote_kernel_reason()
+    if listen and remote:
+        problem = remote
+    elif not listen:
         problem = (
             "Catching the redirect is switched off (for a browser that cannot reach this "
             "machine): after clicking Agree, paste the address-bar URL below."
@@ -174,6 +179,28 @@ def begin_login(
     attempt_box.append(attempt)
     log.debug("login attempt started (listening=%s)", listener is not None)
     return attempt
+
+
+def remote_kernel_reason(
+    modules: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """Say why the browser cannot reach this kernel's loopback address, or None.
+
+    Colab and JupyterHub run the kernel on another machine than the browser: a listener there
+    would wait for a redirect that lands on the user's own computer.
+    """
+    modules = sys.modules if modules is None else modules
+    environ = os.environ if environ is None else environ
+    if "google.colab" in modules:
+        where = "Colab"
+    elif environ.get("JUPYTERHUB_SERVICE_PREFIX"):
+        where = "JupyterHub"
+    else:
+        return None
+    return (
+        f"This notebook runs on {where}, on another machine than your browser, so the redirect "
+        "cannot reach it: after clicking Agree, paste the address-bar URL below."
+    )
 
 
 def sandbox_demo_login(flow: OAuthFlow, *, user: str = "alex.analyst") -> Token:
@@ -216,5 +243,6 @@ __all__ = [
     "LoginAttempt",
     "begin_login",
     "explain",
+    "remote_kernel_reason",
     "sandbox_demo_login",
 ]
