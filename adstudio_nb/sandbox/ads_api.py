@@ -262,6 +262,22 @@ def _page(
     return page, paging
 
 
+# B3: the sort fields that campaigns, ad sets and ads share.
+_COMMON_SORT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "CREATED_AT": lambda o: o.created_at,
+    "UPDATED_AT": lambda o: o.updated_at,
+    "NAME": lambda o: o.name.casefold(),
+    "STATUS": lambda o: o.status,
+}
+
+
+def _found(obj: Any, label: str, object_id: str) -> Any:
+    """Return ``obj``, or answer 404 when the account has no such object (B2)."""
+    if obj is None:
+        raise ads_error(404, f"{label} {object_id} not found.", code="NOT_FOUND")
+    return obj
+
+
 def _sorted(
     query: Query, items: list[Any], keys: dict[str, Callable[[Any], Any]], default: str
 ) -> list[Any]:
@@ -348,13 +364,7 @@ def list_campaigns(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
     items = _sorted(
         query,
         _name_filter(query, items),
-        {
-            "CREATED_AT": lambda c: c.created_at,
-            "UPDATED_AT": lambda c: c.updated_at,
-            "NAME": lambda c: c.name.casefold(),
-            "STATUS": lambda c: c.status,
-            "ID": lambda c: c.id,
-        },
+        {**_COMMON_SORT_KEYS, "ID": lambda o: o.id},
         "CREATED_AT",
     )
     page, paging = _page(query, items, lambda c: _only_fields(c.to_json(), fields, CAMPAIGN_FIELDS))
@@ -366,9 +376,11 @@ def get_campaign(ctx: ApiContext, ad_account_id: str, campaign_id: str) -> dict[
     query = Query(ctx.request)
     account = account_for(ctx, ad_account_id)
     fields = query.enums("fields", CAMPAIGN_FIELDS)
-    campaign = ctx.data.campaign(account.id, check_uuid(campaign_id, "campaign_id"))
-    if campaign is None:
-        raise ads_error(404, f"Campaign {campaign_id} not found.", code="NOT_FOUND")
+    campaign = _found(
+        ctx.data.campaign(account.id, check_uuid(campaign_id, "campaign_id")),
+        "Campaign",
+        campaign_id,
+    )
     return _only_fields(campaign.to_json(), fields, CAMPAIGN_FIELDS)
 
 
@@ -393,10 +405,7 @@ def list_ad_sets(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
         query,
         _name_filter(query, items),
         {
-            "CREATED_AT": lambda s: s.created_at,
-            "UPDATED_AT": lambda s: s.updated_at,
-            "NAME": lambda s: s.name.casefold(),
-            "STATUS": lambda s: s.status,
+            **_COMMON_SORT_KEYS,
             "BUDGET": lambda s: s.budget_micros,
             "START_DATE_TIME": lambda s: s.start_hour,
             "END_DATE_TIME": lambda s: s.end_hour if s.end_hour is not None else 1 << 40,
@@ -411,9 +420,9 @@ def get_ad_set(ctx: ApiContext, ad_account_id: str, ad_set_id: str) -> dict[str,
     """``GET /ad_accounts/{id}/ad_sets/{ad_set_id}``: budget in micros (B2)."""
     Query(ctx.request)
     account = account_for(ctx, ad_account_id)
-    ad_set = ctx.data.ad_set(account.id, check_uuid(ad_set_id, "ad_set_id"))
-    if ad_set is None:
-        raise ads_error(404, f"Ad set {ad_set_id} not found.", code="NOT_FOUND")
+    ad_set = _found(
+        ctx.data.ad_set(account.id, check_uuid(ad_set_id, "ad_set_id")), "Ad set", ad_set_id
+    )
     return ad_set.to_json()
 
 
@@ -437,13 +446,7 @@ def list_ads(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
     items = _sorted(
         query,
         _name_filter(query, items),
-        {
-            "CREATED_AT": lambda a: a.created_at,
-            "UPDATED_AT": lambda a: a.updated_at,
-            "NAME": lambda a: a.name.casefold(),
-            "STATUS": lambda a: a.status,
-            "ID": lambda a: a.id,
-        },
+        {**_COMMON_SORT_KEYS, "ID": lambda o: o.id},
         "CREATED_AT",
     )
     page, paging = _page(query, items, lambda a: _only_fields(a.to_json(), fields, AD_FIELDS))
@@ -455,9 +458,7 @@ def get_ad(ctx: ApiContext, ad_account_id: str, ad_id: str) -> dict[str, Any]:
     query = Query(ctx.request)
     account = account_for(ctx, ad_account_id)
     fields = query.enums("fields", AD_FIELDS)
-    ad = ctx.data.ad(account.id, check_uuid(ad_id, "ad_id"))
-    if ad is None:
-        raise ads_error(404, f"Ad {ad_id} not found.", code="NOT_FOUND")
+    ad = _found(ctx.data.ad(account.id, check_uuid(ad_id, "ad_id")), "Ad", ad_id)
     return _only_fields(ad.to_json(), fields, AD_FIELDS)
 
 
@@ -509,9 +510,7 @@ def get_asset(ctx: ApiContext, ad_account_id: str, asset_id: str) -> dict[str, A
     """``GET /ad_accounts/{id}/assets/{asset_id}`` (B2)."""
     Query(ctx.request)
     account = account_for(ctx, ad_account_id)
-    asset = ctx.data.asset(account.id, check_uuid(asset_id, "asset_id"))
-    if asset is None:
-        raise ads_error(404, f"Asset {asset_id} not found.", code="NOT_FOUND")
+    asset = _found(ctx.data.asset(account.id, check_uuid(asset_id, "asset_id")), "Asset", asset_id)
     return asset.to_json()
 
 
