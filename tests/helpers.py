@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from adstudio_nb.sandbox import Sandbox, SandboxApp
 from adstudio_nb.sandbox.person import consent, token_response
 
-__all__ = ["access_token", "authorize_url", "code_from", "consent", "token_response"]
+__all__ = [
+    "access_token",
+    "authorize_url",
+    "code_from",
+    "consent",
+    "issued_secrets",
+    "token_response",
+    "zero_config_env",
+]
 
 
 def authorize_url(sandbox: Sandbox, app: SandboxApp | None = None, **params: str) -> str:
@@ -32,3 +42,28 @@ def access_token(
 ) -> str:
     """Return a fresh access token for ``user_id`` obtained over HTTP."""
     return str(token_response(sandbox, user=user_id, app=app)["access_token"])
+
+
+def issued_secrets(sandbox: Sandbox) -> list[str]:
+    """Return every secret ``sandbox`` handed out: app secrets, codes, access and refresh tokens."""
+    issued = [app.client_secret for app in sandbox.registry.apps.values()]
+    for values in sandbox.registry.issued_secrets().values():
+        issued.extend(values)
+    return issued
+
+
+def zero_config_env(root: Path) -> dict[str, str]:
+    """The environment with no adstudio_nb setting, and private config and Jupyter directories."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
+    (root / "empty.env").write_text("")
+    env.update(
+        {
+            "ADSTUDIO_ENV_FILE": str(root / "empty.env"),
+            "XDG_CONFIG_HOME": str(root / "xdg"),
+            "JUPYTER_CONFIG_DIR": str(root / "cfg"),
+            "JUPYTER_RUNTIME_DIR": str(root / "rt"),
+            "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(root / "ws"),
+        }
+    )
+    return env

@@ -2,49 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from adstudio_nb.share import execute_notebook
 from tests.conftest import REPO_ROOT
+from tests.helpers import issued_secrets, zero_config_env
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 pytestmark = pytest.mark.notebook
 
 
-def execute(path: Path, *, env: dict[str, str] | None = None) -> nbformat.NotebookNode:
-    """Run ``path`` in a fresh kernel, widget state not stored; return the executed notebook."""
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=240,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=False,
-    )
-    saved = dict(os.environ)
-    try:
-        if env is not None:
-            os.environ.clear()
-            os.environ.update(env)
-        client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return notebook
-
-
-def zero_config_env(tmp_path: Path) -> dict[str, str]:
-    """The environment without any adstudio_nb setting, and a private config directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
-    empty_env_file = tmp_path / "empty.env"
-    empty_env_file.write_text("")
-    env["ADSTUDIO_ENV_FILE"] = str(empty_env_file)
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    return env
+def execute(path: Path, *, env: dict[str, str]) -> nbformat.NotebookNode:
+    """Run ``path`` in a fresh kernel with ``env``, widget state not stored."""
+    return execute_notebook(path, env=env, timeout_s=240)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -87,9 +60,7 @@ def test_canary_executed_notebook_holds_no_secret(path: Path, tmp_path: Path) ->
         env["ADSTUDIO_SANDBOX_URL"] = sandbox.base_url
         env["ADSTUDIO_TOKEN_DIR"] = str(tmp_path / "tokens")
         executed = execute(path, env=env)
-        issued = [app.client_secret for app in sandbox.registry.apps.values()]
-        for values in sandbox.registry.issued_secrets().values():
-            issued.extend(values)
+        issued = issued_secrets(sandbox)
     text = nbformat.writes(executed)
     assert len(issued) > 1 or path.name.startswith("01")  # analysis notebooks log in
     assert not [secret for secret in issued if secret in text]

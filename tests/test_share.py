@@ -14,27 +14,31 @@ from adstudio_nb import share
 from adstudio_nb.exceptions import ConfigurationError
 from adstudio_nb.sandbox import Sandbox
 from tests.conftest import REPO_ROOT
+from tests.helpers import issued_secrets
 
 ONBOARDING = REPO_ROOT / "notebooks" / "01_onboarding.ipynb"
 pytestmark = pytest.mark.notebook
 
 
-@pytest.fixture(scope="module")
-def shared_walkthrough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    """Share the onboarding notebook once; remember every secret the sandbox handed out."""
+def record_issued(patch: pytest.MonkeyPatch) -> list[str]:
+    """Collect every secret each sandbox handed out, as it stops (the share's is private)."""
     issued: list[str] = []
     real_exit = Sandbox.__exit__
 
     def remember(self: Sandbox, *exc: object) -> None:
-        for app in self.registry.apps.values():
-            issued.append(app.client_secret)
-        for values in self.registry.issued_secrets().values():
-            issued.extend(values)
+        issued.extend(issued_secrets(self))
         real_exit(self, *exc)
 
+    patch.setattr(Sandbox, "__exit__", remember)
+    return issued
+
+
+@pytest.fixture(scope="module")
+def shared_walkthrough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Share the onboarding notebook once; remember every secret the sandbox handed out."""
     out = tmp_path_factory.mktemp("share") / "walkthrough.html"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Sandbox, "__exit__", remember)
+        issued = record_issued(patch)
         report = share.share_notebook(ONBOARDING, out)
     assert report.output == out and report.target == "sandbox"
     assert len(issued) >= 4  # app secret, code, access and refresh token at least
@@ -168,10 +172,7 @@ def test_share_live_uses_the_configured_app_and_its_stored_login(
     report = share.share_notebook(ONBOARDING, tmp_path / "live.html", live=True)
     html = report.output.read_text()
     assert report.target == "custom" and "currency_code" in html
-    issued = [app.client_secret]
-    for values in sandbox.registry.issued_secrets().values():
-        issued.extend(values)
-    assert not [s for s in issued if s in html]
+    assert not [s for s in issued_secrets(sandbox) if s in html]
 
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -184,16 +185,7 @@ def test_canary_every_notebook_shared_leaks_nothing(
     """Secrets: sharing each analysis notebook leaks no issued secret into HTML or logs."""
     import logging
 
-    issued: list[str] = []
-    real_exit = Sandbox.__exit__
-
-    def remember(self: Sandbox, *exc: object) -> None:
-        issued.extend(app.client_secret for app in self.registry.apps.values())
-        for values in self.registry.issued_secrets().values():
-            issued.extend(values)
-        real_exit(self, *exc)
-
-    monkeypatch.setattr(Sandbox, "__exit__", remember)
+    issued = record_issued(monkeypatch)
     caplog.set_level(logging.DEBUG)
     report = share.share_notebook(notebook, tmp_path / "out.html", hide_code=True)
     produced = report.output.read_text() + "\n".join(r.getMessage() for r in caplog.records)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -17,29 +16,15 @@ from typing import Any
 import requests
 
 from tests.conftest import REPO_ROOT
+from tests.helpers import zero_config_env
+
+__all__ = ["free_port", "jupyterlab", "open_and_run_all", "serve", "zero_config_env"]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def zero_config_env(root: Path) -> dict[str, str]:
-    """The environment with no adstudio_nb setting and private Jupyter and config directories."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
-    (root / "empty.env").write_text("")
-    env.update(
-        {
-            "ADSTUDIO_ENV_FILE": str(root / "empty.env"),
-            "XDG_CONFIG_HOME": str(root / "xdg"),
-            "JUPYTER_CONFIG_DIR": str(root / "cfg"),
-            "JUPYTER_RUNTIME_DIR": str(root / "rt"),
-            "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(root / "ws"),
-        }
-    )
-    return env
 
 
 @contextmanager
