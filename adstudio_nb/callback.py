@@ -6,6 +6,11 @@ one redirect carrying our ``state`` arrives (a code, or the user's refusal), or 
 out. It answers the browser with a "you can close this tab" page and hands the redirect URL
 over; unrelated requests (favicon, probes, other paths) get a 404 and are otherwise ignored.
 
+It answers only requests addressed to its own loopback address and port (the ``Host``
+header), so a web page whose name was rebound to 127.0.0.1 cannot deliver a redirect. Each
+connection has a read timeout, at most a few threads serve connections at once, and when
+the listener finishes every open connection is closed so that no thread outlives it.
+
 It never does OAuth logic (the code is exchanged by :mod:`adstudio_nb.auth`), never binds a
 non-loopback address, and never logs a code, a state or a query string.
 
@@ -21,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hmac
 import logging
@@ -34,7 +40,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from .config import PORTLESS_REDIRECT_URI, _show
@@ -49,6 +55,14 @@ log = logging.getLogger(__name__)
 
 _LOOPBACK = {"127.0.0.1": socket.AF_INET, "::1": socket.AF_INET6}
 _POLL_S = 0.1
+# A browser sends its request at once; a connection silent this long is dropped.
+_READ_TIMEOUT_S = 5.0
+# A browser opens a few connections (page, favicon, preconnects); more at once are not one.
+_MAX_CONNECTION_THREADS = 16
+# How long a connection past the cap waits for a free thread before it is closed.
+_SLOT_WAIT_S = 1.0
+# How long stop() and wait() wait for connection threads to end (they end at once normally).
+_JOIN_S = 5.0
 _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -104,6 +118,80 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("callback listener: message suppressed")
 
 
+class _BoundedServer(ThreadedWSGIServer):
+    """Werkzeug's threaded server with a cap on connection threads and a way to end them all.
+
+    Each accepted connection gets a thread while fewer than ``max_threads`` run; a connection
+    past the cap waits up to ``slot_wait_s`` for one and is otherwise closed unanswered.
+    :meth:`close_connections` shuts every open connection down, so that the threads blocked
+    reading from them return at once instead of at their read timeout.
+    """
+
+    daemon_threads = True
+    block_on_close = False  # the listener joins its threads itself, with a bound
+
+    def __init__(self, *args: Any, max_threads: int, slot_wait_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(max_threads)
+        self._slot_wait_s = slot_wait_s
+        self._connections: set[socket.socket] = set()
+        self._connection_threads: set[threading.Thread] = set()
+        self._connections_lock = threading.Lock()
+        self._closing = False
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve ``request`` in a thread of the bounded set, or close it when none frees up."""
+        if self._closing or not self._slots.acquire(timeout=self._slot_wait_s):
+            log.debug("callback listener: closed a connection past the thread cap")
+            self.shutdown_request(request)
+            return
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name=f"adstudio-callback-connection:{self.port}",
+            daemon=True,
+        )
+        with self._connections_lock:
+            started = not self._closing
+            if started:
+                self._connections.add(request)
+                self._connection_threads.add(thread)
+        if started:
+            try:
+                thread.start()
+            except RuntimeError:  # no thread can be started now: refuse this connection
+                log.debug("callback listener: could not start a connection thread")
+                with self._connections_lock:
+                    self._connection_threads.discard(thread)
+                started = False
+        if not started:
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)  # closes the request
+        finally:
+            with self._connections_lock:
+                self._connection_threads.discard(threading.current_thread())
+            self._slots.release()
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close one connection (under the lock, so that no close races a shutdown)."""
+        with self._connections_lock:
+            self._connections.discard(request)
+            super().shutdown_request(request)
+
+    def close_connections(self) -> list[threading.Thread]:
+        """Stop taking connections, shut down the open ones; return the threads still running."""
+        with self._connections_lock:
+            self._closing = True
+            for connection in self._connections:
+                with contextlib.suppress(OSError):  # already closed by the peer
+                    connection.shutdown(socket.SHUT_RDWR)
+            return list(self._connection_threads)
+
+
 class CallbackListener:
     """Catch one OAuth redirect on a loopback address, in a background thread.
 
@@ -117,6 +205,7 @@ class CallbackListener:
             started after it (with :attr:`redirect_uri`): set :attr:`expected_state` then,
             before opening the browser. Until it is set every redirect is refused.
         timeout_s: how long to wait for the redirect once started.
+        read_timeout_s: how long a connection may stay silent before it is dropped.
         on_result: called once, from a background thread, when the listener finishes
             (code, refusal, timeout); read :attr:`result` and :attr:`error` there.
 
@@ -130,6 +219,7 @@ class CallbackListener:
         *,
         expected_state: str | None = None,
         timeout_s: float = 300.0,
+        read_timeout_s: float = _READ_TIMEOUT_S,
         on_result: Callable[[CallbackListener], None] | None = None,
     ) -> None:
         try:
@@ -154,8 +244,10 @@ class CallbackListener:
         self._expected_state: str | None = None
         self.expected_state = expected_state
         self.timeout_s = float(timeout_s)
+        self.read_timeout_s = float(read_timeout_s)
         self.on_result = on_result
-        self._server: BaseWSGIServer | None = None
+        self._server: _BoundedServer | None = None
+        self._allowed_hosts: frozenset[str] = frozenset()
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
         self._finish_lock = threading.Lock()
@@ -226,13 +318,16 @@ class CallbackListener:
             sock.bind((self._host, self._requested_port))
             sock.listen(16)
             port = int(sock.getsockname()[1])
-            server = make_server(
+            # A handler class per listener: its read timeout is this listener's.
+            handler = type("_Handler", (_QuietHandler,), {"timeout": self.read_timeout_s})
+            server = _BoundedServer(
                 self._host,
                 port,
                 self._application,
-                threaded=True,
-                request_handler=_QuietHandler,
+                handler,
                 fd=sock.fileno(),
+                max_threads=_MAX_CONNECTION_THREADS,
+                slot_wait_s=_SLOT_WAIT_S,
             )
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
@@ -250,8 +345,8 @@ class CallbackListener:
             ) from None
         finally:
             sock.close()  # werkzeug serves on its own duplicate of the socket
-        server.daemon_threads = True  # type: ignore[attr-defined]  # threaded=True: ThreadingMixIn
         server.timeout = _POLL_S
+        self._allowed_hosts = self._hosts_for(port)
         self._server = server
         self._port = port
         self._deadline = time.monotonic() + self.timeout_s
@@ -282,7 +377,36 @@ class CallbackListener:
             self._finish(error=CallbackError("The callback listener failed: paste the URL."))
         finally:
             server.server_close()
+            server.close_connections()  # the threads reading from them return now
             log.debug("callback listener closed")
+
+    def _join(self) -> None:
+        """Wait (bounded) for the serving thread and every connection thread to end."""
+        current = threading.current_thread()
+        if self._thread is not None and self._thread is not current:
+            self._thread.join(timeout=_JOIN_S)
+        if self._server is not None:
+            for thread in self._server.close_connections():
+                if thread is not current:  # an on_result hook may call stop()
+                    thread.join(timeout=_JOIN_S)
+
+    def _hosts_for(self, port: int) -> frozenset[str]:
+        """Return the ``Host`` values a redirect to this listener can carry (lower case).
+
+        A browser sends the host and port of the redirect URI: ``127.0.0.1:PORT`` or
+        ``[::1]:PORT`` (the port is the bound one when the URI was registered without one,
+        A12), without the port when it is 80.
+        """
+        bare = {"127.0.0.1", "[::1]"}
+        registered = self._parts.netloc.rpartition("@")[2].lower()
+        if self._parts.port is None:
+            bare.add(registered)
+        hosts = {f"{host}:{port}" for host in bare}
+        if self._parts.port is not None:
+            hosts.add(registered)
+        if port == 80:
+            hosts |= bare
+        return frozenset(hosts)
 
     def wait(self, timeout_s: float | None = None) -> CallbackResult:
         """Block until the redirect arrives and return it (for the CLI; widgets poll ``done``).
@@ -304,8 +428,7 @@ class CallbackListener:
                     "again, or paste the browser's address-bar URL after clicking Agree."
                 )
             )
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
+        self._join()
         if self._result is not None:
             return self._result
         raise self._error or CallbackError("The listener was stopped before a redirect arrived.")
@@ -313,8 +436,7 @@ class CallbackListener:
     def stop(self) -> None:
         """Stop listening (nothing happens if it already finished)."""
         self._finish(error=CallbackError("The listener was stopped before a redirect arrived."))
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
+        self._join()
 
     def __enter__(self) -> CallbackListener:
         return self.start()
@@ -355,6 +477,17 @@ class CallbackListener:
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
+        # DNS rebinding: a page at evil.example whose name now resolves to 127.0.0.1 reaches
+        # this port with "Host: evil.example". Only a browser sent to the redirect URI names
+        # our address; compared exactly (werkzeug's trusted-host check ignores the port).
+        if request.environ.get("HTTP_HOST", "").lower() not in self._allowed_hosts:
+            log.debug("callback listener: refused a request for another host")
+            return _page(
+                400,
+                "Wrong address",
+                "This page only answers at the loopback address the login sent the browser "
+                "to. Start the login again from the notebook.",
+            )
         if request.path != self._path or request.method not in ("GET", "HEAD"):
             return _page(404, "Not found", "This address only receives the Spotify login.")
         if self._finished.is_set():

@@ -120,6 +120,88 @@ def test_malformed_requests_are_refused_quietly(raw, capfd, caplog):
     assert not any("SECRETCODE" in r.getMessage() for r in caplog.records)
 
 
+def _raw(port: int, host_lines: bytes, query: str, path: str = "/callback") -> int:
+    """Send one GET with the given Host line(s) over a raw socket; return the status (0: none)."""
+    request = (
+        f"GET {path}?{query} HTTP/1.1\r\n".encode() + host_lines + b"Connection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(4096):
+            answer += chunk
+    parts = answer.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
+def test_a_foreign_host_is_refused_and_the_login_goes_on_A3():
+    """DNS rebinding: a page at evil.example resolving to 127.0.0.1 sends our state in vain."""
+    with CallbackListener("http://127.0.0.1/callback", expected_state="s") as listener:
+        port = listener.port
+        assert port is not None
+        query = f"code={CODE}&state=s"
+        for host in (
+            f"evil.example:{port}",
+            "evil.example",
+            f"localhost:{port}",  # A12: the name localhost is not a valid redirect host
+            "127.0.0.1",  # the port is part of the origin
+            f"127.0.0.1:{port + 1}",
+            f"127.0.0.2:{port}",
+            f"127.0.0.1:{port}.evil.example",
+        ):
+            refused = requests.get(
+                f"{listener.redirect_uri}?{query}", headers={"Host": host}, timeout=5
+            )
+            assert refused.status_code == 400, host
+            assert "address" in refused.text and CODE not in refused.text
+            assert not listener.done
+        assert _raw(port, b"", query) == 400  # no Host at all
+        two = f"Host: 127.0.0.1:{port}\r\nHost: evil.example\r\n".encode()
+        assert _raw(port, two, query) == 400
+        assert not listener.done
+        assert _raw(port, f"Host: 127.0.0.1:{port}\r\n".encode(), query) == 200
+        assert listener.wait(10).code == CODE
+
+
+def test_both_loopback_literals_of_the_bound_port_are_accepted_A12():
+    for accepted in ("127.0.0.1", "[::1]"):
+        with CallbackListener("http://127.0.0.1/callback", expected_state="s") as listener:
+            port = listener.port
+            assert port is not None
+            host = f"Host: {accepted}:{port}\r\n".encode()
+            assert _raw(port, host, f"code={CODE}&state=s") == 200
+            assert listener.wait(10).ok
+
+
+def test_a_fixed_port_registration_accepts_its_own_host():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with CallbackListener(f"http://127.0.0.1:{port}/cb", expected_state="s") as listener:
+        query = f"code={CODE}&state=s"
+        assert _raw(port, b"Host: evil.example\r\n", query, "/cb") == 400
+        assert _raw(port, f"Host: 127.0.0.1:{port}\r\n".encode(), query, "/cb") == 200
+        assert listener.wait(10).code == CODE
+
+
+def test_an_idle_connection_is_closed_after_the_read_timeout():
+    """A connection that sends nothing is dropped after ``read_timeout_s``, not kept forever."""
+    with CallbackListener(
+        "http://127.0.0.1/callback", expected_state="s", read_timeout_s=0.5
+    ) as listener:
+        with socket.create_connection(("127.0.0.1", listener.port), timeout=30) as idle:
+            try:
+                closed = idle.recv(1) == b""
+            except TimeoutError:
+                closed = False
+            except ConnectionResetError:
+                closed = True
+        assert closed, "the listener kept an idle connection open"
+        assert not listener.done
+        _get(f"{listener.redirect_uri}?code={CODE}&state=s")
+        assert listener.wait(10).ok
+
+
 def test_denial_page_and_result_A3():
     with CallbackListener("http://127.0.0.1/callback", expected_state="s") as listener:
         page = _get(f"{listener.redirect_uri}?error=access_denied&state=s")

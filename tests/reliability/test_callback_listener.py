@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from tests.reliability.scale import property_examples
 STATE = "state-of-the-login-in-progress"
 CODE = "AQ" + "Zx9-callback-canary-code-" * 3
 STOP_WAIT_S = 10.0  # how long a stopping listener may take to close its port (not asserted)
+MAX_CONNECTION_THREADS = 16  # the listener's cap on threads serving connections at once
 
 
 def _get(port: int, target: str) -> int:
@@ -255,3 +257,92 @@ def test_stops_after_timeout() -> None:
     assert str(caught.value) and "\n" not in str(caught.value)
     assert _wait_closed(port)
     assert listener.done and listener.result is None
+
+
+def _wait_until(predicate: Callable[[], bool], bound_s: float = 30.0) -> bool:
+    """Poll ``predicate`` for at most ``bound_s`` seconds (a bound, not a timing assertion)."""
+    pause = threading.Event()
+    for _ in range(int(bound_s / 0.05)):
+        if predicate():
+            return True
+        pause.wait(0.05)
+    return predicate()
+
+
+def test_idle_connections_get_bounded_threads_and_none_outlive_the_listener() -> None:
+    """300 idle sockets: at most a handful of handler threads, and none after the listener ends.
+
+    The sockets connect without blocking (the listener accepts them at its own pace) and never
+    send a byte, as a port scanner or a stalled browser tab would.
+    """
+    baseline = {t.ident for t in threading.enumerate()}
+    listener = CallbackListener(
+        "http://127.0.0.1/callback", expected_state=STATE, timeout_s=120
+    ).start()
+    port = listener.port
+    assert port is not None
+    idle: list[socket.socket] = []
+    peak = 0
+    try:
+        for _ in range(300):
+            conn = socket.socket()
+            conn.setblocking(False)
+            conn.connect_ex(("127.0.0.1", port))
+            idle.append(conn)
+        # Let the listener accept what it will; record how many threads it runs meanwhile.
+        for _ in range(40):
+            peak = max(peak, len(_new_threads(baseline)))
+            threading.Event().wait(0.05)
+        assert peak <= MAX_CONNECTION_THREADS + 1, f"{peak} threads for 300 idle sockets"
+        listener.stop()
+        assert listener.done
+        assert _wait_until(lambda: not _new_threads(baseline)), (
+            f"{len(_new_threads(baseline))} threads still alive after the listener finished"
+        )
+    finally:
+        for conn in idle:
+            conn.close()
+        listener.stop()
+
+
+def _new_threads(baseline: set[int | None]) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.ident not in baseline and t.is_alive()]
+
+
+def test_the_redirect_gets_through_while_idle_connections_hold_the_threads() -> None:
+    """Idle sockets fill every handler slot; they time out, and the real redirect is served."""
+    listener = CallbackListener(
+        "http://127.0.0.1/callback", expected_state=STATE, timeout_s=120, read_timeout_s=0.5
+    ).start()
+    port = listener.port
+    assert port is not None
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(40)]
+    try:
+        assert _get(port, f"/callback?code={CODE}&state={STATE}") == 200
+        assert listener.wait(30).code == CODE
+    finally:
+        for conn in idle:
+            conn.close()
+        listener.stop()
+
+
+def test_a3_a_rebound_host_cannot_deliver_the_state(listener: CallbackListener) -> None:
+    """A3, DNS rebinding: the right state under a foreign Host is refused and kept waiting for."""
+    port = listener.port
+    assert port is not None
+    for host in (b"evil.example", b"evil.example:%d" % port, b"localhost:%d" % port):
+        raw = send_raw(
+            port,
+            b"GET /callback?code="
+            + CODE.encode()
+            + b"&state="
+            + STATE.encode()
+            + b" HTTP/1.1\r\nHost: "
+            + host
+            + b"\r\nConnection: close\r\n\r\n",
+            timeout_s=10,
+        )
+        assert raw.split(b" ", 2)[1] == b"400", host
+        assert not listener.done
+    assert _get(port, f"/callback?code={CODE}&state={STATE}") == 200
+    assert listener.wait(30).code == CODE
