@@ -5,6 +5,14 @@ sandbox), the validation of what users type or paste (with a one-line fix hint e
 one place configuration is read from: arguments, then environment variables, then a ``.env``
 file, then the zero-configuration default, the embedded sandbox.
 
+Where credentials go is never a ``.env`` file's decision: a ``.env`` gives the app (client id,
+secret, redirect URI), the profile, the scope and two switches (PKCE, catching the redirect),
+and may choose the ``spotify`` or ``sandbox`` target; the hosts, the token directory, the
+sandbox URL and the ``custom`` target come only from arguments or the real environment, and a
+``.env`` that sets one is refused with a message naming it. The ``spotify`` target talks only
+to Spotify's own https hosts, the ``sandbox`` target only to this machine; anything else is the
+``custom`` target, chosen on purpose and announced wherever the settings are shown.
+
 It never does network I/O itself and never mutates ``os.environ``. (Asking the embedded-sandbox
 module for its endpoints may start that in-process sandbox or ask a stand-alone one where it
 is; that is the sandbox module's business.)
@@ -31,6 +39,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from .exceptions import ConfigurationError, RedirectURIError
+from .redaction import Secret, basic_value, find_secrets
 
 __all__ = [
     "DEFAULT_REDIRECT_URI",
@@ -38,7 +47,9 @@ __all__ = [
     "PORTLESS_REDIRECT_URI",
     "SPOTIFY_ADS_API_V3",
     "SPOTIFY_ADS_SANDBOX_V1",
+    "SPOTIFY_API_BASE_URLS",
     "SPOTIFY_AUTHORIZE_URL",
+    "SPOTIFY_AUTHORIZE_URLS",
     "SPOTIFY_DASHBOARD_URL",
     "SPOTIFY_TOKEN_URL",
     "Settings",
@@ -57,6 +68,10 @@ SPOTIFY_ADS_API_V3 = "https://api-partner.spotify.com/ads/v3"
 # C: the original guide's host; switched off for outside partners, kept selectable on purpose.
 SPOTIFY_ADS_SANDBOX_V1 = "https://api-partner.spotify.com/ads-sandbox/v1"
 SPOTIFY_DASHBOARD_URL = "https://developer.spotify.com/dashboard"
+# A1: the Ads guides write the authorize page with a trailing slash; both are Spotify's.
+SPOTIFY_AUTHORIZE_URLS = (SPOTIFY_AUTHORIZE_URL, SPOTIFY_AUTHORIZE_URL + "/")
+SPOTIFY_API_BASE_URLS = (SPOTIFY_ADS_API_V3, SPOTIFY_ADS_SANDBOX_V1)
+_SPOTIFY_DASHBOARD_PREFIX = "https://developer.spotify.com/"
 # D: the guide's `http//localhost:8888/callback`, corrected (colon, and 127.0.0.1 per A12).
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
 # A12: registered without a port, a loopback URI accepts any port (8888 is Jupyter's own).
@@ -72,6 +87,9 @@ Target = Literal["sandbox", "spotify", "custom"]
 TokenStorage = Literal["file", "memory"]
 _TARGETS = ("sandbox", "spotify", "custom")
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+# Shapes of credentials no known value covers: Spotify access tokens (BQ...), refresh tokens and
+# codes (AQ...), 32 hex characters (a client secret), long base64 runs (a Basic value).
+_TOKEN_SHAPE = re.compile(r"(?:BQ|AQ)[A-Za-z0-9_-]{60,}|[0-9a-fA-F]{32}|[A-Za-z0-9+=_-]{60,}")
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _PROFILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SCOPE_ITEM = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token characters
@@ -428,6 +446,73 @@ def _validate_service_url(value: object, *, name: str) -> str:
     return text
 
 
+def _refuse_secrets_in_url(value: object, *, name: str, client_id: str, secret: str | None) -> None:
+    """Refuse a URL that carries a credential: URLs are shown (reprs, panels, the command line).
+
+    The message never shows the URL, which is the very thing that holds the secret.
+    """
+    if not isinstance(value, str):
+        return  # the URL's own check says what is wrong with it
+    try:
+        userinfo = urlsplit(value.strip()).netloc.rpartition("@")[0]
+    except ValueError:
+        userinfo = ""
+    known: dict[str, str | Secret] = {}
+    if secret:
+        known = {"client secret": secret, "Basic value": basic_value(client_id, secret)}
+    if userinfo or (known and find_secrets(value, known)) or _TOKEN_SHAPE.search(value):
+        raise ConfigurationError(
+            f"The {name} holds a password, the client secret or something shaped like a token, "
+            "and URLs are shown on screen: use the service's plain address, without credentials."
+        )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_target_hosts(target: str, urls: Mapping[str, str | None]) -> None:
+    """Keep each target to its hosts: Spotify's over https, or this machine for the sandbox."""
+    names = {
+        "authorize_url": ("authorize URL", "ADSTUDIO_AUTHORIZE_URL", SPOTIFY_AUTHORIZE_URLS),
+        "token_url": ("token URL", "ADSTUDIO_TOKEN_URL", (SPOTIFY_TOKEN_URL,)),
+        "api_base_url": ("API base URL", "ADSTUDIO_API_BASE_URL", SPOTIFY_API_BASE_URLS),
+        "dashboard_url": ("dashboard URL", "", ()),
+    }
+    for key, url in urls.items():
+        if url is None:
+            continue
+        what, variable, spotify = names[key]
+        if target == "sandbox":
+            try:
+                host = urlsplit(url).hostname
+            except ValueError:
+                continue  # the URL's own check explains what is wrong with it
+            spotify_dashboard = key == "dashboard_url" and url.startswith(_SPOTIFY_DASHBOARD_PREFIX)
+            if host not in _LOOPBACK_HOSTS and not spotify_dashboard:
+                raise ConfigurationError(
+                    f"The sandbox target only talks to a sandbox on this machine, but its {what} "
+                    f"is {_show(url)}: use a sandbox on 127.0.0.1 (or unset the hosts), or "
+                    "choose the custom target on purpose."
+                )
+        elif target == "spotify":
+            if key == "dashboard_url":
+                ok = url.startswith(_SPOTIFY_DASHBOARD_PREFIX)
+                expected = SPOTIFY_DASHBOARD_URL
+            else:
+                # Spotify's exact strings (a trailing slash is dropped from the API base later).
+                ok = url in spotify or (key == "api_base_url" and url.rstrip("/") in spotify)
+                expected = spotify[0]
+            if not ok:
+                where = f" ({variable})" if variable else ""
+                raise ConfigurationError(
+                    f"With the spotify target the {what}{where} must be Spotify's {expected}, "
+                    f"not {_show(url)}: unset it, or to send your credentials there on purpose "
+                    "choose the custom target (ADSTUDIO_TARGET=custom in the environment)."
+                )
+
+
 def _validate_profile(value: object) -> str:
     if not isinstance(value, str) or not _PROFILE.match(value):
         raise ConfigurationError(
@@ -487,7 +572,9 @@ class Settings:
         authorize_url: the accounts service's authorize page (A1).
         token_url: the accounts service's token endpoint (A5).
         api_base_url: the Ads API base URL (B).
-        target: ``sandbox``, ``spotify`` or ``custom``.
+        target: ``spotify`` (only Spotify's own https hosts), ``sandbox`` (only a sandbox on
+            this machine) or ``custom`` (any host, chosen on purpose; see
+            :attr:`custom_target_notice`).
         profile: names the token file, so several logins can live side by side.
         token_dir: where token files live; None means the per-user config directory.
         use_pkce: log in with PKCE (S256) instead of the client secret (A1, A5).
@@ -520,6 +607,8 @@ class Settings:
             )
         lax = self.target == "custom"
         secret = self.client_secret
+        if isinstance(secret, Secret):
+            secret = secret.reveal()
         if secret is not None:
             secret = validate_client_secret(secret, lax=lax)
         client_id = validate_client_id(self.client_id, client_secret=secret, lax=lax)
@@ -549,18 +638,43 @@ class Settings:
                 )
         if self.token_storage not in ("file", "memory"):
             raise ConfigurationError("token_storage must be 'file' or 'memory'.")
-        if self.dashboard_url is not None:
-            _validate_service_url(self.dashboard_url, name="dashboard URL")
-        values = {
-            "client_id": client_id,
-            "client_secret": secret,
-            "redirect_uri": validate_redirect_uri(self.redirect_uri),
-            "scope": validate_scope(self.scope),
+        shown = {
+            "authorize_url": "authorize URL",
+            "token_url": "token URL",
+            "api_base_url": "API base URL",
+            "dashboard_url": "dashboard URL",
+            "redirect_uri": "redirect URI",
+        }
+        for name, what in shown.items():
+            # First, before any message could show the URL.
+            _refuse_secrets_in_url(
+                getattr(self, name), name=what, client_id=client_id, secret=secret
+            )
+        _check_target_hosts(
+            self.target,
+            {
+                name: value.strip() if isinstance(value, str) else None
+                for name in ("authorize_url", "token_url", "api_base_url", "dashboard_url")
+                for value in (getattr(self, name),)
+            },
+        )
+        dashboard_url = self.dashboard_url
+        if dashboard_url is not None:
+            dashboard_url = _validate_service_url(dashboard_url, name="dashboard URL")
+        hosts = {
             "authorize_url": _validate_service_url(self.authorize_url, name="authorize URL"),
             "token_url": _validate_service_url(self.token_url, name="token URL"),
             "api_base_url": _validate_service_url(self.api_base_url, name="API base URL").rstrip(
                 "/"
             ),
+        }
+        values = {
+            "client_id": client_id,
+            "client_secret": secret,
+            "redirect_uri": validate_redirect_uri(self.redirect_uri),
+            "scope": validate_scope(self.scope),
+            **hosts,
+            "dashboard_url": dashboard_url,
             "profile": _validate_profile(self.profile),
             "token_dir": token_dir,
         }
@@ -655,6 +769,28 @@ class Settings:
         """Tell whether a client secret is configured (without showing it)."""
         return self.client_secret is not None
 
+    @property
+    def secret(self) -> Secret | None:
+        """Return the client secret as a :class:`~adstudio_nb.redaction.Secret` (never prints)."""
+        return None if self.client_secret is None else Secret(self.client_secret)
+
+    @property
+    def custom_target_notice(self) -> str | None:
+        """Say where credentials go when that is not Spotify (the custom target), else None.
+
+        Panels and the command line show this prominently: with the custom target the client
+        secret and the tokens go to whatever hosts were configured.
+        """
+        if self.target != "custom":
+            return None
+        accounts = {_origin(self.authorize_url), _origin(self.token_url)}
+        api = _origin(self.api_base_url)
+        if accounts == {api}:
+            where = api
+        else:
+            where = f"{' and '.join(sorted(accounts))} (login and tokens) and {api} (Ads API)"
+        return f"Custom target: credentials go to {where}, not to Spotify."
+
 
 # -- reading configuration (the one place) --------------------------------------------------------
 
@@ -673,7 +809,28 @@ _ENV_NAMES: dict[str, str] = {
     "use_pkce": "ADSTUDIO_USE_PKCE",
     "catch_redirect": "ADSTUDIO_CATCH_REDIRECT",
 }
-_HOST_FIELDS = ("authorize_url", "token_url", "api_base_url")
+# What a .env file may set: the app, the profile and scope, and switches that cannot send a
+# credential anywhere new (PKCE sends less; catching the redirect listens on this machine).
+_ENV_FILE_FIELDS = (
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "scope",
+    "profile",
+    "use_pkce",
+    "catch_redirect",
+    "target",
+)
+# Where credentials are sent and where tokens live: the real environment (or arguments) only,
+# since anyone who can drop a file next to a notebook could otherwise redirect the secret.
+_ENVIRONMENT_ONLY = (
+    "ADSTUDIO_AUTHORIZE_URL",
+    "ADSTUDIO_TOKEN_URL",
+    "ADSTUDIO_API_BASE_URL",
+    "ADSTUDIO_DASHBOARD_URL",
+    "ADSTUDIO_TOKEN_DIR",
+    SANDBOX_URL_VARIABLE,
+)
 
 
 def _read_env_file(
@@ -692,7 +849,8 @@ def _read_env_file(
                     "or create the file."
                 )
             return {}
-        values = dotenv_values(path)
+        # No ${VAR} expansion: it would copy the secret from the environment into any value.
+        values = dotenv_values(path, interpolate=False)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         if isinstance(exc, ConfigurationError):
             raise
@@ -700,7 +858,24 @@ def _read_env_file(
             f"The .env file {_show(str(path))} cannot be read ({type(exc).__name__}): check "
             "its permissions and encoding."
         ) from None
-    return {k: v for k, v in values.items() if isinstance(v, str)}
+    found = {k: v for k, v in values.items() if isinstance(v, str)}
+    _refuse_environment_only(found, path)
+    return found
+
+
+def _refuse_environment_only(values: Mapping[str, str], path: Path) -> None:
+    """Refuse a .env that says where credentials go or tokens live, naming the keys."""
+    keys = [k for k in _ENVIRONMENT_ONLY if values.get(k, "").strip()]
+    if values.get(_ENV_NAMES["target"], "").strip().lower() == "custom":
+        keys.append(f"{_ENV_NAMES['target']}=custom")
+    if not keys:
+        return
+    named = ", ".join(keys)
+    raise ConfigurationError(
+        f"The .env file {_show(str(path))} sets {named}, which decides where your credentials "
+        "go or where tokens are kept: that is read only from the real environment, never from "
+        "a .env file. Remove it from the file, or set it in the environment if you mean it."
+    )
 
 
 def _parse_bool(name: str, value: object) -> bool:
@@ -724,6 +899,9 @@ def load_settings(
 
     With no client id anywhere, the result points at the embedded sandbox (zero configuration:
     a stand-alone sandbox when ``ADSTUDIO_SANDBOX_URL`` names one, else one in this process).
+    A ``.env`` file gives the app and its switches only; the hosts, ``ADSTUDIO_TOKEN_DIR``,
+    ``ADSTUDIO_SANDBOX_URL`` and ``ADSTUDIO_TARGET=custom`` come from the real environment, and
+    a ``.env`` setting one of them is refused. Values are read literally (no ``${VAR}``).
 
     Args:
         environ: the environment to read (``os.environ`` by default; never modified).
@@ -746,7 +924,8 @@ def load_settings(
     file_values = _read_env_file(env, env_file)
     given: dict[str, Any] = {}
     for name, variable in _ENV_NAMES.items():
-        for source in (file_values, env):  # later sources win: environment over .env
+        sources = (file_values, env) if name in _ENV_FILE_FIELDS else (env,)
+        for source in sources:  # later sources win: environment over .env
             raw = source.get(variable)
             if isinstance(raw, str) and raw.strip():
                 given[name] = raw.strip()
@@ -762,25 +941,48 @@ def load_settings(
         target = str(target).strip().lower()
         if target not in _TARGETS:
             raise ConfigurationError(
-                f"{_ENV_NAMES['target']} {_show(target)} is unknown: use sandbox or spotify."
+                f"{_ENV_NAMES['target']} {_show(target)} is unknown: use sandbox or spotify "
+                "(or custom, to send credentials to other hosts on purpose)."
             )
     elif "client_id" not in given:
         target = "sandbox"
-    elif any(name in given for name in _HOST_FIELDS[:2]):
-        target = "custom"
     else:
+        # Other hosts never make a custom target by themselves: that is chosen on purpose.
         target = "spotify"
     given["target"] = target
 
     if target == "sandbox":
-        sandbox_url = env.get(SANDBOX_URL_VARIABLE) or file_values.get(SANDBOX_URL_VARIABLE) or ""
-        return _sandbox_settings(given, sandbox_url.strip())
+        sandbox_url = str(env.get(SANDBOX_URL_VARIABLE) or "").strip()
+        if sandbox_url:
+            _validate_sandbox_url(sandbox_url)
+        return _sandbox_settings(given, sandbox_url)
     if "client_id" not in given:
         raise ConfigurationError(
             "No client id is configured: set ADSTUDIO_CLIENT_ID (and ADSTUDIO_CLIENT_SECRET) in "
             "the environment or a .env file, or unset ADSTUDIO_TARGET to use the sandbox."
         )
     return Settings(**given)
+
+
+def _validate_sandbox_url(url: str) -> None:
+    """A stand-alone sandbox hands out credentials and logs in by itself: this machine only."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or parts.hostname not in _LOOPBACK_HOSTS
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigurationError(
+            f"{SANDBOX_URL_VARIABLE} must name a sandbox on this machine, such as "
+            "http://127.0.0.1:8765 (as `adstudio-nb sandbox` prints it): fix it or unset it."
+        )
 
 
 def _sandbox_profile(source: Any) -> str:
@@ -792,15 +994,12 @@ def _sandbox_profile(source: Any) -> str:
 def _sandbox_settings(given: dict[str, Any], sandbox_url: str) -> Settings:
     """Settings for the zero-configuration sandbox, with any explicit values on top.
 
-    A stand-alone sandbox named by ``ADSTUDIO_SANDBOX_URL`` (environment or ``.env``) is asked
-    for its endpoints; otherwise the embedded-sandbox module decides (in-process by default).
+    A stand-alone sandbox named by ``ADSTUDIO_SANDBOX_URL`` (the real environment only) is
+    asked for its endpoints; otherwise the embedded-sandbox module starts one in this process.
     """
     try:
         embedded = importlib.import_module("adstudio_nb.sandbox.embedded")
-        if sandbox_url and hasattr(embedded, "describe_remote"):
-            source = embedded.describe_remote(sandbox_url)
-        else:
-            source = embedded.sandbox_settings_source()
+        source = embedded.sandbox_settings_source(sandbox_url)
     except ConnectionError as exc:
         text = str(exc).splitlines()[0] if str(exc) else ""
         raise ConfigurationError(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import dataclasses
+import http.server
 import os
 import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from adstudio_nb import config
 from adstudio_nb.config import (
@@ -23,7 +31,7 @@ from adstudio_nb.config import (
     validate_redirect_uri,
     validate_scope,
 )
-from adstudio_nb.exceptions import ConfigurationError, RedirectURIError
+from adstudio_nb.exceptions import AdStudioError, ConfigurationError, RedirectURIError
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
 SECRET = "fedcba9876543210fedcba9876543210"
@@ -264,9 +272,10 @@ def test_environment_values_are_checked(no_dotenv):
     assert s.token_dir == no_dotenv / "tok"
 
 
-def test_custom_hosts_make_a_custom_target(no_dotenv):
+def test_custom_hosts_with_the_custom_target(no_dotenv):
     s = load_settings(
         environ={
+            "ADSTUDIO_TARGET": "custom",
             "ADSTUDIO_CLIENT_ID": CLIENT_ID,
             "ADSTUDIO_CLIENT_SECRET": SECRET,
             "ADSTUDIO_TOKEN_URL": "https://id.example.com/token",
@@ -274,12 +283,18 @@ def test_custom_hosts_make_a_custom_target(no_dotenv):
         }
     )
     assert s.target == "custom" and s.token_url == "https://id.example.com/token"
+    assert s.custom_target_notice == (
+        "Custom target: credentials go to https://id.example.com (login and tokens) and "
+        "https://api-partner.spotify.com (Ads API), not to Spotify."
+    )
 
 
 def test_zero_configuration_is_the_embedded_sandbox(no_dotenv, sandbox, monkeypatch):
     from adstudio_nb.sandbox import embedded
 
-    monkeypatch.setattr(embedded, "sandbox_settings_source", lambda: embedded.endpoints_of(sandbox))
+    monkeypatch.setattr(
+        embedded, "sandbox_settings_source", lambda url=None: embedded.endpoints_of(sandbox)
+    )
     s = load_settings(environ={})
     assert s.target == "sandbox" and s.client_id == sandbox.demo_app.client_id
     assert s.token_url == sandbox.token_url and s.api_base_url == sandbox.api_base_url
@@ -302,11 +317,11 @@ def test_stand_alone_sandbox_keeps_tokens_in_files(no_dotenv, monkeypatch):
         redirect_uri="http://127.0.0.1:8888/callback",
         in_process=False,
     )
-    monkeypatch.setattr(embedded, "sandbox_settings_source", lambda: source)
+    monkeypatch.setattr(embedded, "sandbox_settings_source", lambda url=None: source)
     s = load_settings(environ={"ADSTUDIO_TARGET": "sandbox"})
     assert s.token_storage == "file" and s.target == "sandbox"
 
-    def unreachable() -> None:
+    def unreachable(url: str | None = None) -> None:
         raise ConnectionError("No adstudio_nb sandbox answers at http://127.0.0.1:9.")
 
     monkeypatch.setattr(embedded, "sandbox_settings_source", unreachable)
@@ -314,9 +329,8 @@ def test_stand_alone_sandbox_keeps_tokens_in_files(no_dotenv, monkeypatch):
         load_settings(environ={})
 
 
-def test_sandbox_url_in_dotenv_names_a_stand_alone_sandbox(no_dotenv, sandbox):
-    (no_dotenv / ".env").write_text(f"ADSTUDIO_SANDBOX_URL={sandbox.base_url}\n")
-    s = load_settings(environ={})
+def test_sandbox_url_in_the_environment_names_a_stand_alone_sandbox(no_dotenv, sandbox):
+    s = load_settings(environ={"ADSTUDIO_SANDBOX_URL": sandbox.base_url})
     assert s.token_url == sandbox.token_url and s.client_id == sandbox.demo_app.client_id
     assert s.token_storage == "file"  # a stand-alone sandbox outlives this kernel
     with socket.socket() as probe:
@@ -342,3 +356,258 @@ def test_a_standalone_sandbox_run_has_its_own_token_profile(tmp_path: Path) -> N
             assert first.token_storage == "file" and first.profile == again.profile
             profiles.append(first.profile)
     assert profiles[0] != profiles[1] and all(p.startswith("sandbox-") for p in profiles)
+
+
+# -- where credentials may go: hosts come from arguments or the real environment only -------------
+
+BASIC = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
+
+
+class _Recorder:
+    """A tiny HTTP server on 127.0.0.1 that writes down every request it gets."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                recorder.seen.append((self.command, self.path, dict(self.headers)))
+                ok = self.command == "GET"
+                body = b'{"businesses": []}' if ok else b'{"error": "invalid_grant"}'
+                self.send_response(200 if ok else 400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def credentials(self) -> list[str]:
+        """Every Authorization header (or credential in a body) that reached the server."""
+        return [h.get("Authorization", "") for _m, _p, h in self.seen if h.get("Authorization")]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def recorder() -> Iterator[_Recorder]:
+    server = _Recorder()
+    yield server
+    server.close()
+
+
+def _use(settings: Settings) -> None:
+    """Do what a notebook does with settings: open the login, call the API, refresh (A1, A8, B).
+
+    Only hosts on 127.0.0.1 are contacted: nothing leaves this machine, whatever the settings.
+    """
+    from adstudio_nb.auth import OAuthFlow, Token
+    from adstudio_nb.client import AdsClient, RetryPolicy
+    from adstudio_nb.token_store import MemoryTokenStore
+
+    def local(url: str) -> bool:
+        return urlsplit(url).hostname == "127.0.0.1"
+
+    now = datetime.now(UTC)
+    store = MemoryTokenStore()
+    store.save(Token("BQ" + "a" * 100, "AQ" + "b" * 100, now + timedelta(hours=1), now))
+    flow = OAuthFlow(settings, store=store)
+    login = flow.start_login()
+    if local(login.url):
+        requests.get(login.url, timeout=10)  # the browser opening "Open Spotify login"
+    if local(settings.api_base_url):
+        client = AdsClient(settings.api_base_url, flow, retry=RetryPolicy(max_attempts=1))
+        with client, contextlib.suppress(AdStudioError):
+            client.businesses()
+    if local(settings.token_url):
+        with contextlib.suppress(AdStudioError):
+            flow.refresh()
+
+
+@pytest.mark.parametrize(
+    ("variable", "path"),
+    [
+        ("ADSTUDIO_API_BASE_URL", "/ads/v3"),
+        ("ADSTUDIO_TOKEN_URL", "/api/token"),
+        ("ADSTUDIO_AUTHORIZE_URL", "/authorize"),
+    ],
+)
+def test_a_dotenv_host_is_refused_and_nothing_reaches_it_A5_B10(
+    no_dotenv, recorder, variable, path
+):
+    """A .env cannot send the bearer token, the Basic value or the login page elsewhere."""
+    (no_dotenv / ".env").write_text(
+        f"ADSTUDIO_CLIENT_ID={CLIENT_ID}\nADSTUDIO_CLIENT_SECRET={SECRET}\n"
+        f"{variable}={recorder.url}{path}\n"
+    )
+    refused: ConfigurationError | None = None
+    try:
+        settings = load_settings(environ={})
+    except ConfigurationError as exc:
+        refused = exc
+    else:
+        _use(settings)
+    assert recorder.seen == [], f"{len(recorder.credentials())} credential(s) reached the host"
+    assert refused is not None
+    message = str(refused)
+    assert variable in message and "environment" in message and ".env" in message
+    assert SECRET not in message and "\n" not in message
+
+
+def test_dotenv_values_are_taken_literally_no_variable_expansion(no_dotenv, monkeypatch):
+    """`${ADSTUDIO_CLIENT_SECRET}` in a .env value stays as written: the secret never lands."""
+    for name in [k for k in os.environ if k.startswith("ADSTUDIO_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ADSTUDIO_CLIENT_SECRET", SECRET)
+    (no_dotenv / ".env").write_text(
+        f"ADSTUDIO_CLIENT_ID={CLIENT_ID}\n"
+        "ADSTUDIO_REDIRECT_URI=http://127.0.0.1/cb/${ADSTUDIO_CLIENT_SECRET}\n"
+    )
+    s = load_settings()
+    assert s.redirect_uri == "http://127.0.0.1/cb/${ADSTUDIO_CLIENT_SECRET}"
+    assert s.client_secret == SECRET  # from the real environment, as configured
+    assert SECRET not in repr(s) and SECRET not in str(s)
+
+
+@pytest.mark.parametrize("variable", ["ADSTUDIO_TOKEN_DIR", "ADSTUDIO_SANDBOX_URL"])
+def test_token_dir_and_sandbox_url_come_only_from_the_environment(no_dotenv, sandbox, variable):
+    """Where tokens live and which sandbox hands out credentials: not a .env's decision."""
+    value = str(no_dotenv / "tokens") if variable == "ADSTUDIO_TOKEN_DIR" else sandbox.base_url
+    (no_dotenv / ".env").write_text(f"ADSTUDIO_CLIENT_ID={CLIENT_ID}\n{variable}={value}\n")
+    with pytest.raises(ConfigurationError, match=variable) as info:
+        load_settings(environ={})
+    assert "environment" in str(info.value)
+    (no_dotenv / ".env").write_text("")
+    if variable == "ADSTUDIO_TOKEN_DIR":
+        s = load_settings(environ={"ADSTUDIO_CLIENT_ID": CLIENT_ID, variable: value})
+        assert s.token_dir == no_dotenv / "tokens" and s.target == "spotify"
+    else:
+        s = load_settings(environ={variable: value})
+        assert s.target == "sandbox" and s.token_url == sandbox.token_url
+
+
+def test_dotenv_may_choose_spotify_or_the_sandbox_but_not_a_custom_target(no_dotenv):
+    """A .env chooses among the known targets; sending credentials elsewhere is not its call."""
+    base = f"ADSTUDIO_CLIENT_ID={CLIENT_ID}\nADSTUDIO_CLIENT_SECRET={SECRET}\n"
+    (no_dotenv / ".env").write_text(base + "ADSTUDIO_TARGET=spotify\nADSTUDIO_USE_PKCE=no\n")
+    assert load_settings(environ={}).target == "spotify"
+    (no_dotenv / ".env").write_text(base + "ADSTUDIO_TARGET=custom\n")
+    with pytest.raises(ConfigurationError, match="ADSTUDIO_TARGET"):
+        load_settings(environ={"ADSTUDIO_TOKEN_URL": "https://id.example.com/token"})
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        {"api_base_url": "http://127.0.0.1:9/ads/v3"},
+        {"token_url": "http://127.0.0.1:9/api/token"},
+        {"authorize_url": "https://accounts.example.com/authorize"},
+        {"api_base_url": "https://api-partner.spotify.com.example.com/ads/v3"},
+        {"token_url": "http://accounts.spotify.com/api/token"},
+        {"dashboard_url": "https://developer.example.com/dashboard"},
+    ],
+    ids=lambda h: next(iter(h)),
+)
+def test_the_spotify_target_only_talks_to_spotify_over_https(hosts):
+    """Target spotify: the authorize page, token endpoint and API are Spotify's (A1, A5, B)."""
+    with pytest.raises(ConfigurationError, match="custom") as info:
+        Settings(client_id=CLIENT_ID, client_secret=SECRET, target="spotify", **hosts)
+    assert "\n" not in str(info.value) and SECRET not in str(info.value)
+
+
+def test_spotifys_own_hosts_pass_with_either_authorize_spelling_A1():
+    """A1: the Ads guides write `/authorize/`; both spellings are Spotify's."""
+    for url in (
+        "https://accounts.spotify.com/authorize",
+        "https://accounts.spotify.com/authorize/",
+    ):
+        assert Settings(client_id=CLIENT_ID, authorize_url=url).authorize_url == url
+    assert Settings.spotify(CLIENT_ID, SECRET, api_base_url=SPOTIFY_ADS_API_V3 + "/").target
+
+
+def test_hosts_in_the_environment_need_the_custom_target_chosen_on_purpose(no_dotenv):
+    """Hosts in the real environment alone do not make a custom target: it is chosen explicitly."""
+    env = {
+        "ADSTUDIO_CLIENT_ID": CLIENT_ID,
+        "ADSTUDIO_CLIENT_SECRET": SECRET,
+        "ADSTUDIO_TOKEN_URL": "https://id.example.com/token",
+    }
+    with pytest.raises(ConfigurationError, match="ADSTUDIO_TARGET=custom"):
+        load_settings(environ=env)
+    s = load_settings(environ={**env, "ADSTUDIO_TARGET": "custom"})
+    assert s.target == "custom" and s.token_url == "https://id.example.com/token"
+    assert s.custom_target_notice is not None
+    assert "https://id.example.com" in s.custom_target_notice
+    assert "https://api-partner.spotify.com" in s.custom_target_notice  # the API stays Spotify's
+    assert "not to Spotify" in s.custom_target_notice
+    assert Settings.spotify(CLIENT_ID, SECRET).custom_target_notice is None
+
+
+def test_the_sandbox_target_only_points_at_this_machine(no_dotenv):
+    """A sandbox hands out its demo credentials and consents by itself: only on loopback."""
+    with pytest.raises(ConfigurationError, match=r"127\.0\.0\.1"):
+        Settings(
+            client_id=CLIENT_ID,
+            client_secret=SECRET,
+            target="sandbox",
+            authorize_url="https://sandbox.example.com/authorize",
+            token_url="https://sandbox.example.com/api/token",
+            api_base_url="https://sandbox.example.com/ads/v3",
+            dashboard_url=None,
+        )
+    with pytest.raises(ConfigurationError, match="ADSTUDIO_SANDBOX_URL"):
+        load_settings(environ={"ADSTUDIO_SANDBOX_URL": "https://sandbox.example.com"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://api.example.com/{SECRET}/v3",
+        f"https://api.example.com/v3/{SECRET.upper()}",
+        f"https://api.example.com/v3/{BASIC}",
+        "https://api.example.com/v3/BQ" + "x" * 80,
+        "https://user:pa55word@api.example.com/v3",
+    ],
+    ids=["secret", "upper", "basic", "token-shaped", "userinfo"],
+)
+def test_no_shown_url_holds_a_secret(url):
+    """A URL is shown on panels and in reprs: one holding a secret or credential is refused."""
+    for name in ("api_base_url", "token_url", "authorize_url", "dashboard_url", "redirect_uri"):
+        with pytest.raises(ConfigurationError) as info:
+            Settings(
+                client_id=CLIENT_ID,
+                client_secret=SECRET,
+                target="custom",
+                **{
+                    name: url.replace("api.example.com", "127.0.0.1")
+                    if name == "redirect_uri"
+                    else url
+                },
+            )
+        message = str(info.value)
+        assert SECRET not in message.lower() and BASIC not in message
+        assert "pa55word" not in message and "x" * 40 not in message
+
+
+def test_the_secret_is_also_available_hidden():
+    """`settings.secret` holds the client secret as a value that never prints."""
+    s = Settings.spotify(CLIENT_ID, SECRET)
+    assert s.secret is not None and s.secret.reveal() == SECRET == s.client_secret
+    assert SECRET not in f"{s.secret} {s.secret!r}"
+    assert Settings.spotify(CLIENT_ID).secret is None

@@ -155,6 +155,7 @@ def test_share_live_uses_the_configured_app_and_its_stored_login(
     (tmp_path / "empty.env").write_text("")
     settings_env = {
         "ADSTUDIO_ENV_FILE": str(tmp_path / "empty.env"),
+        "ADSTUDIO_TARGET": "custom",
         "ADSTUDIO_CLIENT_ID": app.client_id,
         "ADSTUDIO_CLIENT_SECRET": app.client_secret,
         "ADSTUDIO_REDIRECT_URI": "http://127.0.0.1/callback",

@@ -2,7 +2,8 @@
 
 With nothing configured, adstudio_nb uses a sandbox: a stand-alone one when
 ``ADSTUDIO_SANDBOX_URL`` names it (``make demo`` starts one, so tokens outlive a kernel
-restart), otherwise one started in this process on a free port, once.
+restart), otherwise one started in this process on a free port, once. The variable is read from
+the process environment only (never a ``.env`` file) and must name this machine.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import atexit
 import os
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 
@@ -18,6 +20,7 @@ from .server import Sandbox
 
 SANDBOX_URL_ENV = "ADSTUDIO_SANDBOX_URL"
 DEMO_APP_PATH = "/sandbox/demo-app"
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 
 _lock = threading.Lock()
 _embedded: Sandbox | None = None
@@ -71,8 +74,19 @@ def describe_remote(base_url: str, *, timeout_s: float = 5.0) -> SandboxEndpoint
 
     Raises:
         ConnectionError: nothing answers there (start it with ``adstudio-nb sandbox``).
+        ValueError: ``base_url`` is not on this machine (a sandbox hands out credentials and
+            logs in by itself, so only a loopback one is asked).
     """
     base_url = base_url.rstrip("/")
+    try:
+        host = urlsplit(base_url).hostname
+    except ValueError:
+        host = None
+    if host not in _LOOPBACK_HOSTS or "@" in base_url:
+        raise ValueError(
+            f"{SANDBOX_URL_ENV} must name a sandbox on this machine, such as "
+            "http://127.0.0.1:8765: fix it or unset it."
+        )
     try:
         answer = requests.get(base_url + DEMO_APP_PATH, timeout=timeout_s)
         answer.raise_for_status()
@@ -108,9 +122,15 @@ def _portless(redirect_uris: list[str]) -> str:
     return redirect_uris[0]
 
 
-def sandbox_settings_source() -> SandboxEndpoints:
-    """Return the zero-configuration sandbox: the stand-alone one if named, else in-process."""
-    url = os.environ.get(SANDBOX_URL_ENV, "").strip()
+def sandbox_settings_source(sandbox_url: str | None = None) -> SandboxEndpoints:
+    """Return the zero-configuration sandbox: the stand-alone one if named, else in-process.
+
+    Args:
+        sandbox_url: the stand-alone sandbox's base URL; ``""`` for one in this process; None
+            to read ``ADSTUDIO_SANDBOX_URL`` from the process environment (never a ``.env``
+            file: which sandbox hands out credentials is not a file's decision).
+    """
+    url = (os.environ.get(SANDBOX_URL_ENV, "") if sandbox_url is None else sandbox_url).strip()
     if url:
         return describe_remote(url)
     return endpoints_of(embedded_sandbox())
