@@ -130,10 +130,18 @@ class _BoundedServer(ThreadedWSGIServer):
     daemon_threads = True
     block_on_close = False  # the listener joins its threads itself, with a bound
 
-    def __init__(self, *args: Any, max_threads: int, slot_wait_s: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_threads: int,
+        slot_wait_s: float,
+        is_finished: Callable[[], bool],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._slots = threading.BoundedSemaphore(max_threads)
         self._slot_wait_s = slot_wait_s
+        self._is_finished = is_finished
         self._connections: set[socket.socket] = set()
         self._connection_threads: set[threading.Thread] = set()
         self._connections_lock = threading.Lock()
@@ -141,7 +149,7 @@ class _BoundedServer(ThreadedWSGIServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Serve ``request`` in a thread of the bounded set, or close it when none frees up."""
-        if self._closing or not self._slots.acquire(timeout=self._slot_wait_s):
+        if not self._acquire_slot():
             log.debug("callback listener: closed a connection past the thread cap")
             self.shutdown_request(request)
             return
@@ -167,6 +175,15 @@ class _BoundedServer(ThreadedWSGIServer):
         if not started:
             self._slots.release()
             self.shutdown_request(request)
+
+    def _acquire_slot(self) -> bool:
+        """Wait up to ``slot_wait_s`` for a free thread slot, giving up when the listener ends."""
+        for _ in range(max(1, round(self._slot_wait_s / _POLL_S))):
+            if self._closing or self._is_finished():
+                return False
+            if self._slots.acquire(timeout=_POLL_S):
+                return True
+        return False
 
     def _serve_connection(self, request: Any, client_address: Any) -> None:
         try:
@@ -328,6 +345,7 @@ class CallbackListener:
                 fd=sock.fileno(),
                 max_threads=_MAX_CONNECTION_THREADS,
                 slot_wait_s=_SLOT_WAIT_S,
+                is_finished=self._finished.is_set,
             )
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
