@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import ipywidgets as w
 
@@ -46,6 +47,8 @@ _STYLE = """
 .adstudio-panel { border-left: 4px solid #1db954; padding: 4px 12px; }
 .adstudio-ok { color: #107a3a; } .adstudio-error { color: #b00020; }
 .adstudio-wait { color: #555; } .adstudio-hint { color: #8a5a00; }
+.adstudio-custom { background: #fff4e5; border: 2px solid #b35900; color: #6b3300;
+  font-weight: 700; padding: 6px 10px; margin: 4px 0; }
 a.adstudio-link { display: inline-block; background: #1db954; color: #000 !important;
   font-weight: 700; padding: 6px 18px; border-radius: 500px; text-decoration: none; }
 </style>
@@ -54,6 +57,12 @@ a.adstudio-link { display: inline-block; background: #1db954; color: #000 !impor
 
 def _html(kind: str, text: str) -> str:
     return f"{_STYLE}<div class='adstudio-{kind}'>{html.escape(text)}</div>"
+
+
+def _custom_banner(settings: Settings) -> str:
+    """The warning every panel carries when credentials go somewhere other than Spotify."""
+    notice = settings.custom_target_notice
+    return _html("custom", f"⚠ {notice}") if notice else ""
 
 
 class Onboarding:
@@ -78,13 +87,17 @@ class Onboarding:
     def _repr_html_(self) -> str:
         """Say where this notebook connects and whether it is logged in (no secret)."""
         s = self.settings
-        where = (
-            f"the sandbox (a local stand-in for Spotify) at {s.authorize_url.rsplit('/', 1)[0]}"
-            if s.target == "sandbox"
-            else f"Spotify ({s.authorize_url.split('/')[2]}, Ads API {s.api_base_url})"
-        )
+        if s.target == "sandbox":
+            where = (
+                f"the sandbox (a local stand-in for Spotify) at {s.authorize_url.rsplit('/', 1)[0]}"
+            )
+        elif s.target == "custom":
+            where = f"a custom target (login at {s.authorize_url}, Ads API {s.api_base_url})"
+        else:
+            where = f"Spotify ({s.authorize_url.split('/')[2]}, Ads API {s.api_base_url})"
         state = "logged in" if self.is_authorized else "not logged in yet"
-        return _html("wait", f"Connecting to {where} as client {s.client_id[:6]}…; {state}.")
+        line = _html("wait", f"Connecting to {where} as client {s.client_id[:6]}…; {state}.")
+        return _custom_banner(s) + line
 
     @property
     def is_authorized(self) -> bool:
@@ -152,10 +165,18 @@ class _Panel(w.VBox):
     def __init__(self, session: Onboarding, title: str, **kwargs: Any) -> None:
         self.session = session
         self.title = w.HTML(f"<b>{html.escape(title)}</b>")
+        # Right under the title of every panel: where credentials go, if not to Spotify.
+        self.banner = w.HTML()
         self.status = w.HTML()
         self.last_error: BaseException | None = None
         super().__init__(**kwargs)
         self.add_class("adstudio-panel")
+        self._show_target()
+        session.subscribe(self._show_target)
+
+    def _show_target(self) -> None:
+        self.banner.value = _custom_banner(self.session.settings)
+        self.banner.layout.display = None if self.banner.value else "none"
 
     def _show(self, kind: str, text: str) -> None:
         self.status.value = _html(kind, text)
@@ -226,6 +247,7 @@ class SetupPanel(_Panel):
             field.observe(lambda _change: self.validate(), names="value")
         self.children = [
             self.title,
+            self.banner,
             self.hosts,
             self.client_id,
             self.client_secret,
@@ -299,6 +321,7 @@ class LoginPanel(_Panel):
         self.paste_row = w.HBox([self.paste, self.exchange_button])
         self.children = [
             self.title,
+            self.banner,
             self.link,
             self.how,
             self.paste_row,
@@ -325,9 +348,16 @@ class LoginPanel(_Panel):
             self.paste_row.layout.display = None
             self.new_login_button.description = "New login link"
             url = html.escape(self.attempt.url, quote=True)
+            s = self.session.settings
+            # The custom target's login is not Spotify's: the link says where it goes.
+            label = (
+                f"Open the login at {urlsplit(s.authorize_url).netloc}"
+                if s.target == "custom"
+                else "Open Spotify login"
+            )
             self.link.value = (
                 f"{_STYLE}<a class='adstudio-link' href='{url}' target='_blank' "
-                "rel='noopener noreferrer'>Open Spotify login</a>"
+                f"rel='noopener noreferrer'>{html.escape(label)}</a>"
             )
             if self.attempt.listener is not None:
                 self.how.value = _html(
@@ -394,6 +424,7 @@ class TokenPanel(_Panel):
         self.dashboard = w.HTML()
         self.children = [
             self.title,
+            self.banner,
             self.details,
             w.HBox([self.refresh_button, self.forget_button]),
             self.dashboard,
@@ -470,7 +501,7 @@ class WhenAuthorized(_Panel):
             description=button, icon="download", layout=w.Layout(width="auto")
         )
         self.reload_button.on_click(self._on_click(self.run))
-        self.children = [self.title, self.reload_button, self.status, self.output]
+        self.children = [self.title, self.banner, self.reload_button, self.status, self.output]
         self._ran_for: object | None = None
         session.subscribe(self._maybe_run)
         self._maybe_run()

@@ -250,3 +250,55 @@ def test_onboarding_says_where_it_connects_without_secrets(session: widgets.Onbo
     assert "sandbox" in text and "not logged in yet" in text
     assert session.settings.client_secret is not None
     assert session.settings.client_secret not in text and session.settings.client_id not in text
+
+
+def _custom_session(sandbox: Sandbox) -> widgets.Onboarding:
+    """A custom target chosen on purpose: here the sandbox's hosts, as any other service's."""
+    app = sandbox.demo_app
+    settings = Settings(
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        redirect_uri="http://127.0.0.1/callback",
+        authorize_url=sandbox.authorize_url,
+        token_url=sandbox.token_url,
+        api_base_url=sandbox.api_base_url,
+        dashboard_url=sandbox.dashboard_url,
+        target="custom",
+    )
+    return widgets.Onboarding(flow=OAuthFlow(settings, store=MemoryTokenStore()))
+
+
+def test_a_custom_target_is_announced_on_every_panel(sandbox: Sandbox) -> None:
+    """Setup, login, tokens, accounts: each says where credentials go when that is not Spotify."""
+    session = _custom_session(sandbox)
+    banner = f"Custom target: credentials go to {sandbox.base_url}, not to Spotify."
+    panels = {
+        "setup": widgets.setup_panel(session),
+        "login": widgets.login_panel(session, listen=False),
+        "tokens": widgets.token_panel(session),
+        "accounts": widgets.accounts_panel(session),
+    }
+    for name, panel in panels.items():
+        assert banner in panel.static_html(), name
+    assert banner in session._repr_html_()
+    login = panels["login"]
+    assert "Open Spotify login" not in login.link.value  # the link says where it goes
+    assert login.attempt is not None
+    login.paste.value = consent(login.attempt.url)
+    login.exchange_button.click()
+    assert login.last_error is None, login.last_error
+    assert panels["accounts"].result is not None  # logged in: the banner stays
+    for name, panel in panels.items():
+        assert banner in panel.static_html(), name
+    secret = session.settings.client_secret
+    assert secret is not None
+    assert not [n for n, p in panels.items() if secret in p.static_html()]
+
+
+def test_spotify_and_sandbox_panels_carry_no_custom_banner(session: widgets.Onboarding) -> None:
+    """The banner is for the custom target only: the sandbox and Spotify are named as such."""
+    for panel in (widgets.setup_panel(session), widgets.login_panel(session, listen=False)):
+        assert "Custom target" not in panel.static_html()
+    settings = Settings.spotify("a" * 32, "b" * 32)
+    spotify = widgets.Onboarding(flow=OAuthFlow(settings, store=MemoryTokenStore()))
+    assert "Custom target" not in widgets.token_panel(spotify).static_html()
