@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adstudio_nb.sandbox import Sandbox
+from adstudio_nb.sandbox import SHAPES, Sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -24,4 +24,25 @@ def sandbox() -> Iterator[Sandbox]:
 def shared_sandbox() -> Iterator[Sandbox]:
     """One sandbox for read-only Ads API tests, rate limits off so suites never trip them."""
     with Sandbox(seed=0, rate_limits="off") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="session")
+def published_sandbox() -> Iterator[Sandbox]:
+    """One read-only sandbox in the shapes of Spotify's published samples, rate limits off.
+
+    Zero paging on offset listings (B3, B1), report walks ending null/absent/"" in turn (B6),
+    ``errorCodes`` (B9), an empty token scope (A7); see ``adstudio_nb.sandbox.shapes``.
+    """
+    with Sandbox(seed=0, rate_limits="off", shapes="published") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="session", params=SHAPES)
+def any_shape_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """One read-only sandbox per answer shape ("spec", "published"), seed 0, rate limits off.
+
+    A test using it runs once per shape: a client right for Spotify passes under each.
+    """
+    with Sandbox(seed=0, rate_limits="off", shapes=request.param) as sb:
         yield sb

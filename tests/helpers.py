@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
 
 from adstudio_nb.sandbox import Sandbox, SandboxApp
 from adstudio_nb.sandbox.person import consent, token_response
@@ -15,6 +19,7 @@ __all__ = [
     "code_from",
     "consent",
     "issued_secrets",
+    "revoke_in_dashboard",
     "token_response",
     "zero_config_env",
 ]
@@ -50,6 +55,28 @@ def issued_secrets(sandbox: Sandbox) -> list[str]:
     for values in sandbox.registry.issued_secrets().values():
         issued.extend(values)
     return issued
+
+
+def revoke_in_dashboard(
+    sandbox: Sandbox, client_id: str, user_id: str = "alex.analyst"
+) -> requests.Response:
+    """Open the dashboard in a fresh browser and click "Revoke" for one grant (D7, A9).
+
+    Posts the form's hidden fields (its CSRF token among them) with the page's cookie, as a
+    browser does; follows the redirect back to the dashboard.
+    """
+    browser = requests.Session()
+    page = browser.get(sandbox.dashboard_url, timeout=10)
+    for form in re.findall(
+        r'<form method="post" action="/dashboard/revoke">(.*?)</form>', page.text, re.S
+    ):
+        fields = {
+            html.unescape(name): html.unescape(value)
+            for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', form)
+        }
+        if fields.get("client_id") == client_id and fields.get("user_id") == user_id:
+            return browser.post(sandbox.dashboard_url + "/revoke", data=fields, timeout=10)
+    raise AssertionError(f"The dashboard lists no grant of {user_id} to that app.")
 
 
 def zero_config_env(root: Path) -> dict[str, str]:

@@ -56,10 +56,11 @@ def test_sandbox_command_serves_and_prints_urls_and_demo_credentials() -> None:
 
 
 def test_same_seed_gives_the_same_demo_credentials() -> None:
-    """--seed makes the demo app's credentials reproducible."""
+    """--seed makes the demo app's credentials reproducible (its secret only when fixed)."""
     from adstudio_nb.sandbox import Sandbox
 
-    first, second, other = Sandbox(seed=5), Sandbox(seed=5), Sandbox(seed=6)
+    first, second = Sandbox(seed=5, fixed_secrets=True), Sandbox(seed=5, fixed_secrets=True)
+    other = Sandbox(seed=6)
     assert first.demo_app.client_id == second.demo_app.client_id
     assert first.demo_app.client_secret == second.demo_app.client_secret
     assert first.demo_app.client_id != other.demo_app.client_id
@@ -172,3 +173,43 @@ def test_a3_login_by_paste_and_a_denied_paste(sandbox, tmp_path) -> None:
             assert "You clicked Cancel" in err
         else:
             assert "Logged in" in out
+
+
+def test_status_and_login_announce_a_custom_target(sandbox, tmp_path) -> None:
+    """A custom target (chosen in the environment) is named in `status` and `login` output."""
+    from tests.helpers import consent
+
+    env = _cli_env(sandbox, tmp_path)
+    del env["ADSTUDIO_SANDBOX_URL"]
+    app = sandbox.demo_app
+    env.update(
+        ADSTUDIO_TARGET="custom",
+        ADSTUDIO_CLIENT_ID=app.client_id,
+        ADSTUDIO_CLIENT_SECRET=app.client_secret,
+        ADSTUDIO_REDIRECT_URI="http://127.0.0.1/callback",
+        ADSTUDIO_AUTHORIZE_URL=sandbox.authorize_url,
+        ADSTUDIO_TOKEN_URL=sandbox.token_url,
+        ADSTUDIO_API_BASE_URL=sandbox.api_base_url,
+    )
+    banner = f"Custom target: credentials go to {sandbox.base_url}, not to Spotify."
+    status = _cli(env, "status")
+    assert status.returncode == 1 and banner in status.stdout + status.stderr
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adstudio_nb.cli", "login", "--paste", "--no-browser"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = [process.stdout.readline(), process.stdout.readline()]
+    url = lines[1].strip()
+    assert url.startswith(sandbox.authorize_url), lines
+    out, err = process.communicate(consent(url) + "\n", timeout=30)
+    assert process.returncode == 0, err
+    assert banner in "".join(lines) + out + err and "Logged in" in out
+    for shown in (status.stdout, status.stderr, out, err):
+        assert app.client_secret not in shown
+    spotify = _cli({**_cli_env(sandbox, tmp_path), "ADSTUDIO_CLIENT_ID": "a" * 32}, "status")
+    assert "Custom target" not in spotify.stdout + spotify.stderr

@@ -9,5 +9,14 @@ from .clock import SandboxClock
 from .faults import FAULT_KINDS, FaultPlan
 from .registry import SandboxApp, SandboxUser
 from .server import Sandbox
+from .shapes import SHAPES
 
-__all__ = ["FAULT_KINDS", "FaultPlan", "Sandbox", "SandboxApp", "SandboxClock", "SandboxUser"]
+__all__ = [
+    "FAULT_KINDS",
+    "SHAPES",
+    "FaultPlan",
+    "Sandbox",
+    "SandboxApp",
+    "SandboxClock",
+    "SandboxUser",
+]

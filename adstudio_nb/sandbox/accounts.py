@@ -2,10 +2,20 @@
 
 HTTP only: the rules live in ``registry.py``. Pages are Jinja2 templates (autoescaped) under
 ``templates/``. Behaviour IDs are those of ``SPOTIFY_ADS.md`` section A.
+
+The two forms (consent and revoke) only act for the browser that opened them: every page with
+a form gives the browser a random ``sandbox_browser`` cookie (HttpOnly, SameSite=Lax). The
+consent form's ``pending`` field is a single-use id remembered together with that cookie; the
+revoke form carries a ``csrf_token`` that is an HMAC of the cookie under a key of this
+sandbox. A POST whose cookie does not match answers a 403 page and changes nothing, so another
+web site cannot approve a login or revoke a grant in the user's name.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import secrets
 import threading
@@ -20,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from .errors import json_response, oauth_error
 from .registry import KNOWN_SCOPES, AccountsRegistry
+from .shapes import ResponseShapes
 
 _templates = Environment(
     loader=PackageLoader("adstudio_nb.sandbox", "templates"),
@@ -27,7 +38,13 @@ _templates = Environment(
 )
 _PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest
 USER_COOKIE = "sandbox_user"
+BROWSER_COOKIE = "sandbox_browser"
+_BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 _PENDING_LIMIT = 10_000
+_FOREIGN_FORM = (
+    "This form was not sent from a page this browser opened on the sandbox, so nothing was "
+    "done. Open the page again and use its buttons."
+)
 
 
 @dataclass(frozen=True)
@@ -37,16 +54,32 @@ class _PendingAuthorization:
     scope: str
     state: str | None
     code_challenge: str | None
+    browser: str  # the sandbox_browser cookie of the browser the form was shown to
 
 
 class AccountsService:
-    """Handlers of the accounts service, bound to one registry."""
+    """Handlers of the accounts service, bound to one registry.
 
-    def __init__(self, registry: AccountsRegistry, *, base_url: str = "") -> None:
+    Args:
+        registry: apps, users, grants and tokens.
+        base_url: unused, kept for callers that pass it.
+        shapes: the answer shapes of the sandbox (``shapes.py``): the token answer's scope.
+    """
+
+    def __init__(
+        self,
+        registry: AccountsRegistry,
+        *,
+        base_url: str = "",
+        shapes: ResponseShapes | None = None,
+    ) -> None:
         self.registry = registry
         self.base_url = base_url
+        self.shapes = shapes or ResponseShapes()
         self._pending: dict[str, _PendingAuthorization] = {}
         self._lock = threading.Lock()
+        # Signs the revoke form's token; random per sandbox, never derived from the seed.
+        self._form_key = secrets.token_bytes(32)
 
     def rules(self) -> list[Rule]:
         """Return the URL rules of the accounts service."""
@@ -95,7 +128,8 @@ class AccountsService:
                 },
                 state,
             )
-        pending = _PendingAuthorization(client_id, redirect_uri, scope, state, challenge)
+        browser, is_new_browser = _browser_of(request)
+        pending = _PendingAuthorization(client_id, redirect_uri, scope, state, challenge, browser)
         user_id = request.cookies.get(USER_COOKIE)
         show_dialog = args.get("show_dialog", "").lower() == "true"
         if (
@@ -114,14 +148,26 @@ class AccountsService:
             scope=scope,
             redirect_uri=redirect_uri,
         )
-        return Response(html, mimetype="text/html")
+        response = Response(html, mimetype="text/html")
+        if is_new_browser:
+            _set_browser_cookie(response, browser)
+        return response
 
     def decide(self, request: Request) -> Response:
-        """Handle Agree or Cancel on the consent page (A3)."""
+        """Handle Agree or Cancel on the consent page (A3); only from the browser shown it."""
         pending_id = request.form.get("pending", "")
         with self._lock:
-            pending = self._pending.pop(pending_id, None)
-        if pending is None:
+            pending = self._pending.get(pending_id)
+            if pending is None:
+                expired = True
+            elif not _same_browser(request, pending.browser):
+                # Sandbox pages: a form posted by another site (or another browser) is refused
+                # and the real one keeps working.
+                return error_page(_FOREIGN_FORM, 403)
+            else:
+                expired = False
+                del self._pending[pending_id]
+        if expired or pending is None:
             return error_page(
                 "This login page has expired or was already used. Open the authorize URL again.",
             )
@@ -203,6 +249,8 @@ class AccountsService:
             if not refresh_token:
                 raise oauth_error(400, "invalid_request", "refresh_token must be supplied")
             body = self.registry.refresh(app, refresh_token=refresh_token, pkce=pkce)
+        if self.shapes.empty_token_scope:
+            body["scope"] = ""  # A7: for the Ads API the scope comes back empty
         return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     # -- developer dashboard (D7, A9) ------------------------------------------------------------
@@ -211,20 +259,57 @@ class AccountsService:
         """List apps and the users who granted them, with a revoke button each (D7)."""
         apps = list(self.registry.apps.values())
         grants = [g for g in self.registry.grants.values() if not g.revoked]
+        browser, is_new_browser = _browser_of(request)
         html = _templates.get_template("dashboard.html").render(
             apps=apps,
             grants=grants,
             users=self.registry.users,
             revoked=request.args.get("revoked"),
+            csrf_token=self._revoke_token(browser),
         )
-        return Response(html, mimetype="text/html")
+        response = Response(html, mimetype="text/html")
+        if is_new_browser:
+            _set_browser_cookie(response, browser)
+        return response
+
+    def _revoke_token(self, browser: str) -> str:
+        digest = hmac.new(self._form_key, b"revoke:" + browser.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def dashboard_revoke(self, request: Request) -> Response:
-        """Revoke one user's grant of one app; its refresh tokens then fail (A9)."""
+        """Revoke one user's grant of one app; its refresh tokens then fail (A9).
+
+        Only the dashboard page of the same browser can: the form's ``csrf_token`` must match
+        the browser's cookie (sandbox pages), else a 403 page and nothing is revoked.
+        """
+        browser = request.cookies.get(BROWSER_COOKIE, "")
+        sent = request.form.get("csrf_token", "")
+        if not _BROWSER_ID.match(browser) or not hmac.compare_digest(
+            sent.encode("utf-8", "surrogateescape"), self._revoke_token(browser).encode()
+        ):
+            return error_page(_FOREIGN_FORM, 403)
         client_id = request.form.get("client_id", "")
         user_id = request.form.get("user_id", "")
         done = self.registry.revoke(client_id, user_id)
         return redirect(f"/dashboard?{urlencode({'revoked': user_id if done else ''})}", 303)
+
+
+def _browser_of(request: Request) -> tuple[str, bool]:
+    """Return the browser's ``sandbox_browser`` cookie, or a fresh one (and True when fresh)."""
+    value = request.cookies.get(BROWSER_COOKIE, "")
+    if _BROWSER_ID.match(value):
+        return value, False
+    return secrets.token_urlsafe(24), True
+
+
+def _set_browser_cookie(response: Response, browser: str) -> None:
+    response.set_cookie(BROWSER_COOKIE, browser, httponly=True, samesite="Lax", path="/")
+
+
+def _same_browser(request: Request, browser: str) -> bool:
+    """Tell whether the request carries the ``sandbox_browser`` cookie ``browser``."""
+    sent = request.cookies.get(BROWSER_COOKIE, "")
+    return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), browser.encode())
 
 
 def _client_credentials(request: Request) -> tuple[str | None, str | None]:

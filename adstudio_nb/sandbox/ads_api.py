@@ -246,9 +246,16 @@ def _business_for(ctx: ApiContext, business_id: str) -> Business:
 
 
 def _page(
-    query: Query, items: Sequence[Any], render: Callable[[Any], dict[str, Any]]
+    ctx: ApiContext,
+    query: Query,
+    items: Sequence[Any],
+    render: Callable[[Any], dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Slice ``items`` by ``limit``/``offset`` and build the ``paging`` object (B3)."""
+    """Slice ``items`` by ``limit``/``offset`` and build the ``paging`` object (B3).
+
+    Under the published shapes the items are the same real page but every paging number is 0,
+    as in Spotify's published samples (``shapes.py``).
+    """
     limit = query.integer("limit", MAX_LIMIT, low=1, high=MAX_LIMIT)
     offset = query.integer("offset", 0, low=0)
     page = [render(item) for item in items[offset : offset + limit]]
@@ -259,7 +266,7 @@ def _page(
         "offset": min(offset, 2**31 - 1),
         "current_page": min(offset // limit + 1, 2**31 - 1),
     }
-    return page, paging
+    return page, ctx.shapes.paging(paging)
 
 
 # B3: the sort fields that campaigns, ad sets and ads share.
@@ -321,13 +328,22 @@ def get_business(ctx: ApiContext, business_id: str) -> dict[str, Any]:
 
 
 def list_business_ad_accounts(ctx: ApiContext, business_id: str) -> dict[str, Any]:
-    """``GET /businesses/{business_id}/ad_accounts``: no paging, as in the spec (B1)."""
+    """``GET /businesses/{business_id}/ad_accounts``: no paging, as in the spec (B1).
+
+    Under the published shapes it pages by ``limit``/``offset`` like the other listings and
+    carries the published samples' all-zero ``paging`` object (B1, B3).
+    """
     query = Query(ctx.request)
     kind = query.enum("type", ACCOUNT_TYPES)
     business = _business_for(ctx, business_id)
     accounts = ctx.data.ad_accounts_of(business.id)
     if kind:
         accounts = [a for a in accounts if a.account_type == kind]
+    if ctx.shapes.pages_business_ad_accounts:
+        page, paging = _page(
+            ctx, query, accounts, lambda a: a.to_json(ctx.data.role_of(ctx.user_id, a))
+        )
+        return {"ad_accounts": page, "paging": paging}
     return {"ad_accounts": [a.to_json(ctx.data.role_of(ctx.user_id, a)) for a in accounts]}
 
 
@@ -367,7 +383,9 @@ def list_campaigns(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
         {**_COMMON_SORT_KEYS, "ID": lambda o: o.id},
         "CREATED_AT",
     )
-    page, paging = _page(query, items, lambda c: _only_fields(c.to_json(), fields, CAMPAIGN_FIELDS))
+    page, paging = _page(
+        ctx, query, items, lambda c: _only_fields(c.to_json(), fields, CAMPAIGN_FIELDS)
+    )
     return {"campaigns": page, "paging": paging}
 
 
@@ -412,7 +430,7 @@ def list_ad_sets(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
         },
         "CREATED_AT",
     )
-    page, paging = _page(query, items, lambda s: s.to_json())
+    page, paging = _page(ctx, query, items, lambda s: s.to_json())
     return {"ad_sets": page, "paging": paging}
 
 
@@ -449,7 +467,7 @@ def list_ads(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
         {**_COMMON_SORT_KEYS, "ID": lambda o: o.id},
         "CREATED_AT",
     )
-    page, paging = _page(query, items, lambda a: _only_fields(a.to_json(), fields, AD_FIELDS))
+    page, paging = _page(ctx, query, items, lambda a: _only_fields(a.to_json(), fields, AD_FIELDS))
     return {"ads": page, "paging": paging}
 
 
@@ -502,7 +520,7 @@ def list_assets(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
         {"CREATED_AT": lambda a: a.created_at, "NAME": lambda a: a.name.casefold()},
         "CREATED_AT",
     )
-    page, paging = _page(query, items, lambda a: a.to_json())
+    page, paging = _page(ctx, query, items, lambda a: a.to_json())
     return {"assets": page, "paging": paging}
 
 

@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ADS_PREFIXES = ("/ads/", "/ads-sandbox/")
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
+FRAME_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
 
 
 class _SandboxRequest(Request):
@@ -47,7 +52,7 @@ class SandboxApplication:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.accounts = AccountsService(sandbox.registry)
+        self.accounts = AccountsService(sandbox.registry, shapes=sandbox.shapes)
         self.url_map = Map(
             [
                 Rule("/", endpoint=self.index, methods=["GET"]),
@@ -84,15 +89,25 @@ class SandboxApplication:
                 raise ads_error(429, "Too many requests", headers={"Retry-After": "1"})
             response = self._dispatch(request, is_ads=is_ads)
         except SandboxHTTPError as exc:
-            response = exc.to_response()
+            response = self._error_response(exc)
         except HTTPException as exc:
-            response = _http_exception_response(exc, request)
+            answer = _http_exception_response(exc, request)
+            response = answer if isinstance(answer, Response) else self._error_response(answer)
         except Exception:  # a sandbox bug: say so in Spotify's shape, log it for the developer
             log.exception("sandbox error on %s %s", request.method, request.path)
-            response = ads_error(500, "Internal sandbox error.").to_response()
+            response = self._error_response(ads_error(500, "Internal sandbox error."))
+        if response.mimetype == "text/html":
+            # Sandbox pages: no other site may frame the consent or dashboard forms.
+            response.headers.update(FRAME_HEADERS)
         if fault == "truncate":
             return _truncated(response, environ, start_response)
         return response(environ, start_response)
+
+    def _error_response(self, error: SandboxHTTPError) -> Response:
+        """Render an error answer, its codes under this sandbox's key (B9)."""
+        return json_response(
+            self.sandbox.shapes.error_body(error.body), status=error.status, headers=error.headers
+        )
 
     def _dispatch(self, request: Request, *, is_ads: bool) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
@@ -140,6 +155,7 @@ class SandboxApplication:
             user_id=grant.user_id,
             data=self.sandbox.data,
             clock=self.sandbox.clock,
+            shapes=self.sandbox.shapes,
         )
         return context, headers
 
@@ -175,8 +191,17 @@ class SandboxApplication:
 
         Only a sandbox does this: it lets a notebook kernel use a stand-alone sandbox
         (``ADSTUDIO_SANDBOX_URL``) without copying its demo secret by hand. The server binds
-        127.0.0.1 only.
+        127.0.0.1 only, and the answer goes only to a request addressed to a loopback name
+        with this sandbox's port: a web page that rebinds its own host name to 127.0.0.1
+        reaches the server but not the secret.
         """
+        if not _is_loopback_host(request.host, self.sandbox.port):
+            raise ads_error(
+                403,
+                "The demo app is described only to requests addressed to this machine "
+                f"(http://127.0.0.1:{self.sandbox.port}).",
+                code="FORBIDDEN",
+            )
         app = self.sandbox.demo_app
         return json_response(
             {
@@ -190,7 +215,17 @@ class SandboxApplication:
         )
 
 
-def _http_exception_response(exc: HTTPException, request: Request) -> Response:
+def _is_loopback_host(host: str, port: int) -> bool:
+    """Tell whether a ``Host`` header names this machine and ``port`` (sandbox pages)."""
+    try:
+        parts = urlsplit("//" + host)
+        named_port = parts.port
+    except ValueError:
+        return False
+    return parts.hostname in LOOPBACK_NAMES and (named_port or 80) == port
+
+
+def _http_exception_response(exc: HTTPException, request: Request) -> Response | SandboxHTTPError:
     """Render routing and size errors (404, 405, 413, 400) in the host's error shape."""
     status = exc.code or 400
     headers: dict[str, str] = {}
@@ -212,7 +247,7 @@ def _http_exception_response(exc: HTTPException, request: Request) -> Response:
         response = error_page(message, status)
         response.headers.update(headers)
         return response
-    return ads_error(status, message, headers=headers).to_response()
+    return ads_error(status, message, headers=headers)
 
 
 def _drop_connection(environ: WSGIEnvironment) -> None:

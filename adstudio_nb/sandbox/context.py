@@ -9,12 +9,13 @@ Spotify-shaped errors.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from werkzeug.wrappers import Request
 
 from .clock import SandboxClock
+from .shapes import ResponseShapes
 
 if TYPE_CHECKING:
     from .data import AdsData
@@ -35,6 +36,7 @@ class ApiContext:
         user_id: the Spotify user the access token speaks for.
         data: the seeded data set.
         clock: the sandbox clock (report windows and "now" come from it).
+        shapes: the answer shapes this sandbox sends (``shapes.py``).
     """
 
     request: Request
@@ -42,6 +44,7 @@ class ApiContext:
     user_id: str
     data: AdsData
     clock: SandboxClock
+    shapes: ResponseShapes = field(default_factory=ResponseShapes)
 
 
 def reporting(handler: Handler) -> Handler:

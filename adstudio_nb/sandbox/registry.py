@@ -168,10 +168,19 @@ def registration_problem(uri: str) -> str | None:
 
 
 class AccountsRegistry:
-    """Apps, users, grants, codes and tokens of the sandbox's accounts service."""
+    """Apps, users, grants, codes and tokens of the sandbox's accounts service.
 
-    def __init__(self, clock: SandboxClock, *, seed: int = 0) -> None:
+    Args:
+        clock: the sandbox clock (codes and tokens expire by it).
+        seed: seeds the apps' client ids, so ``--seed`` reproduces them.
+        fixed_secrets: derive the apps' client secrets from ``seed`` too (reproducible, for
+            tests that need that); by default they come from :mod:`secrets`, so nobody can
+            compute a sandbox's secrets from its seed.
+    """
+
+    def __init__(self, clock: SandboxClock, *, seed: int = 0, fixed_secrets: bool = False) -> None:
         self.clock = clock
+        self.fixed_secrets = fixed_secrets
         self._lock = threading.RLock()
         self._rng = random.Random(f"accounts-{seed}")
         self.apps: dict[str, SandboxApp] = {}
@@ -181,7 +190,7 @@ class AccountsRegistry:
         self._refresh_tokens: dict[str, _RefreshToken] = {}
         self._access_tokens: dict[str, AccessGrant] = {}
         self._revoked_access_tokens: list[str] = []
-        # The demo app's credentials follow from the seed, so `--seed` reproduces them.
+        # The demo app's client id follows from the seed, so `--seed` reproduces it.
         self.demo_app = self.register_app(
             "adstudio_nb demo app",
             redirect_uris=["http://127.0.0.1:8888/callback", "http://127.0.0.1/callback"],
@@ -203,9 +212,12 @@ class AccountsRegistry:
             if problem:
                 raise ValueError(f"{uri!r}: {problem}")
         with self._lock:
+            client_id = _hex_id(self._rng)
+            # Drawn either way, so the ids of later apps do not depend on fixed_secrets.
+            seeded_secret = _hex_id(self._rng)
             app = SandboxApp(
-                client_id=_hex_id(self._rng),
-                client_secret=_hex_id(self._rng),
+                client_id=client_id,
+                client_secret=seeded_secret if self.fixed_secrets else secrets.token_hex(16),
                 name=name,
                 redirect_uris=list(redirect_uris),
                 ads_allowed=ads_allowed,

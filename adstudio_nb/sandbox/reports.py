@@ -57,6 +57,7 @@ from .data import (
     split_vector,
 )
 from .errors import ads_error, json_response
+from .shapes import ENDING_EMPTY, ENDING_NULL, REPORT_ENDINGS
 
 MAX_DAY_RANGE_DAYS = 90
 HOUR_LOOKBACK_DAYS = 14
@@ -298,19 +299,23 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def encode_token(data: AdsData, spec: ReportSpec, position: int) -> str:
+def encode_token(data: AdsData, spec: ReportSpec, position: int, ending: str | None = None) -> str:
     """Return an opaque, HMAC-signed continuation token for the page starting at ``position``.
 
     Stateless (B6): the token is base64url of a compact JSON of the validated query and the
-    position, plus a signature, so any sandbox with the same seed can continue it.
+    position (and, under the published shapes, how the walk ends), plus a signature, so any
+    sandbox with the same seed can continue it.
     """
-    payload = json.dumps({"v": 1, "q": asdict(spec), "p": position}, separators=(",", ":")).encode()
+    state: dict[str, Any] = {"v": 1, "q": asdict(spec), "p": position}
+    if ending is not None:
+        state["e"] = ending
+    payload = json.dumps(state, separators=(",", ":")).encode()
     signature = hmac.new(_token_key(data), payload, hashlib.sha256).digest()[:16]
     return f"{_b64(payload)}.{_b64(signature)}"
 
 
-def decode_token(data: AdsData, token: str, account_id: str) -> tuple[ReportSpec, int]:
-    """Return the spec and position a token carries, or raise a 400 (B6)."""
+def decode_token(data: AdsData, token: str, account_id: str) -> tuple[ReportSpec, int, str | None]:
+    """Return the spec, position and walk ending a token carries, or raise a 400 (B6)."""
     invalid = bad_request(
         "The continuation_token is invalid. Send it exactly as received from the previous page."
     )
@@ -326,11 +331,14 @@ def decode_token(data: AdsData, token: str, account_id: str) -> tuple[ReportSpec
         }
         spec = ReportSpec(**values)
         position = int(decoded["p"])
-    except (ValueError, KeyError, TypeError, IndexError):
+        ending = decoded.get("e")
+        if ending is not None and ending not in REPORT_ENDINGS:
+            raise invalid
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         raise invalid from None
     if spec.account_id != account_id:
         raise bad_request("The continuation_token belongs to another ad account.")
-    return spec, position
+    return spec, position, ending
 
 
 # -- rows (B5) ------------------------------------------------------------------------------------
@@ -476,9 +484,19 @@ def report_row(
 
 
 def run_report(
-    data: AdsData, account: AdAccount, spec: ReportSpec, position: int, warnings: list[str]
+    data: AdsData,
+    account: AdAccount,
+    spec: ReportSpec,
+    position: int,
+    warnings: list[str],
+    ending: str | None = None,
 ) -> dict[str, Any]:
-    """Answer one page of an aggregate report (B5, B6)."""
+    """Answer one page of an aggregate report (B5, B6).
+
+    ``ending`` says how the walk's last page marks the end: None or ``"absent"`` leaves the
+    token out (the spec's schema), ``"null"`` sends null, ``"empty"`` sends ``""`` (the
+    published shapes, ``shapes.py``). The token of every earlier page carries it along.
+    """
     entities = entities_of(data, account, spec)
     buckets = _buckets(data, spec)
     per_entity = len(buckets) if buckets is not None else 1
@@ -497,7 +515,11 @@ def run_report(
     body["warnings"] = warnings
     next_position = position + spec.limit
     if next_position < total:  # B6: absent on the last page (the spec says non-nullable)
-        body["continuation_token"] = encode_token(data, spec, next_position)
+        body["continuation_token"] = encode_token(data, spec, next_position, ending)
+    elif ending == ENDING_NULL:  # B6: "If null, no more pages are available."
+        body["continuation_token"] = None
+    elif ending == ENDING_EMPTY:  # B6: "the continuation_token will be empty"
+        body["continuation_token"] = ""
     return body
 
 
@@ -508,10 +530,10 @@ def aggregate_report(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
     account = account_for(ctx, ad_account_id)
     token = query.one("continuation_token")
     if token:
-        spec, position = decode_token(ctx.data, token, account.id)
-        return run_report(ctx.data, account, spec, position, _warn_others(query))
+        spec, position, ending = decode_token(ctx.data, token, account.id)
+        return run_report(ctx.data, account, spec, position, _warn_others(query), ending)
     spec = parse_report_spec(query, ctx.data, account.id)
-    return run_report(ctx.data, account, spec, 0, [])
+    return run_report(ctx.data, account, spec, 0, [], ctx.shapes.next_report_ending())
 
 
 # -- totals (B8) --------------------------------------------------------------------------------

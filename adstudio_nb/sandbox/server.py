@@ -26,6 +26,7 @@ from .data import AdsData
 from .faults import FaultPlan
 from .ratelimit import WINDOW_S, RateLimiter
 from .registry import AccountsRegistry, SandboxApp
+from .shapes import SPEC, ResponseShapes
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Sandbox:
 
     Args:
         port: the TCP port on 127.0.0.1; 0 picks a free one.
-        seed: seeds the data set and the demo app's credentials.
+        seed: seeds the data set and the apps' client ids.
         scale: multiplies the size of the generated data set.
         latency_ms: added to every Ads API answer.
         rate_limits: ``"on"`` (Spotify's numbers, B11), ``"off"``, or ``"scaled"``.
@@ -56,6 +57,11 @@ class Sandbox:
         faults: faults to inject into Ads API answers.
         clock: the clock (a fresh real-time clock by default).
         data_options: extra keyword arguments for :class:`~adstudio_nb.sandbox.data.AdsData`.
+        shapes: ``"spec"`` (the spec's schemas) or ``"published"`` (Spotify's published
+            samples: all-zero paging, null/absent/empty report endings, ``errorCodes``, empty
+            token scope); see :mod:`adstudio_nb.sandbox.shapes`.
+        fixed_secrets: derive app secrets from ``seed`` (reproducible, for tests); by default
+            they are random, so a sandbox's secrets cannot be computed from its seed.
     """
 
     def __init__(
@@ -70,6 +76,8 @@ class Sandbox:
         faults: FaultPlan | None = None,
         clock: SandboxClock | None = None,
         data_options: dict[str, Any] | None = None,
+        shapes: str = SPEC,
+        fixed_secrets: bool = False,
     ) -> None:
         self.host = "127.0.0.1"
         # Tells one run of a sandbox from the next: tokens of a previous run mean nothing here.
@@ -79,8 +87,9 @@ class Sandbox:
         self.latency_ms = latency_ms
         self.faults = faults
         self.clock = clock or SandboxClock()
+        self.shapes = ResponseShapes(shapes)
         self.rate_limiter = RateLimiter(rate_limits, window_s=rate_limit_window_s)
-        self.registry = AccountsRegistry(self.clock, seed=seed)
+        self.registry = AccountsRegistry(self.clock, seed=seed, fixed_secrets=fixed_secrets)
         self.data = AdsData(seed=seed, scale=scale, clock=self.clock, **(data_options or {}))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -191,4 +200,4 @@ class Sandbox:
 
     def __repr__(self) -> str:
         where = self.base_url if self.is_running else "stopped"
-        return f"<Sandbox {where} seed={self.seed}>"
+        return f"<Sandbox {where} seed={self.seed} shapes={self.shapes.name}>"

@@ -12,7 +12,7 @@ import requests
 
 from adstudio_nb.sandbox import Sandbox
 from adstudio_nb.sandbox.registry import redirect_uri_matches, registration_problem
-from tests.helpers import authorize_url, code_from, consent, token_response
+from tests.helpers import authorize_url, code_from, consent, revoke_in_dashboard, token_response
 
 
 def _query(location: str) -> dict[str, list[str]]:
@@ -360,11 +360,7 @@ def test_a9_dashboard_revocation(sandbox: Sandbox) -> None:
     first = token_response(sandbox)
     page = requests.get(sandbox.dashboard_url, timeout=10)
     assert "alex.analyst" in page.text
-    revoked = requests.post(
-        sandbox.dashboard_url + "/revoke",
-        data={"client_id": sandbox.demo_app.client_id, "user_id": "alex.analyst"},
-        timeout=10,
-    )
+    revoked = revoke_in_dashboard(sandbox, sandbox.demo_app.client_id, "alex.analyst")
     assert revoked.status_code == 200 and "revoked" in revoked.text
     answer = _refresh(sandbox, str(first["refresh_token"]))
     assert answer.json() == {"error": "invalid_grant", "error_description": "Refresh token revoked"}
