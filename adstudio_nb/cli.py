@@ -111,6 +111,18 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Register --register-app with refresh-token rotation (A8).",
     )
+    sandbox.add_argument(
+        "--shapes",
+        choices=["spec", "published"],
+        default="spec",
+        help="Answer in the spec's shapes (spec) or as Spotify's published samples do "
+        "(published: zero paging, null/absent/empty report endings, errorCodes, empty scope).",
+    )
+    sandbox.add_argument(
+        "--fixed-secrets",
+        action="store_true",
+        help="Derive app secrets from --seed (reproducible, for scripted tests); random otherwise.",
+    )
 
     demo = commands.add_parser(
         "demo", help="Run a sandbox and JupyterLab on the onboarding notebook."
@@ -140,7 +152,7 @@ def _add_profile_option(parser: argparse.ArgumentParser) -> None:
 
 def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="Port on 127.0.0.1 (0: a free one).")
-    parser.add_argument("--seed", type=int, default=0, help="Seed of the data and the demo app.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the data and the app ids.")
     parser.add_argument("--scale", type=float, default=1.0, help="Size of the data set.")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="Added to Ads API answers.")
     parser.add_argument(
@@ -178,6 +190,8 @@ def _start_sandbox(args: argparse.Namespace) -> Sandbox:
         rate_limits=args.rate_limits,
         rate_limit_window_s=args.rate_limit_window_s if args.rate_limits == "scaled" else 30.0,
         faults=faults,
+        shapes=getattr(args, "shapes", "spec"),
+        fixed_secrets=getattr(args, "fixed_secrets", False),
     )
     try:
         return sandbox.start()
