@@ -8,7 +8,12 @@ OAuth mechanics; what is Spotify-specific is here.
 
 It never shows widgets, never prints, and never blocks waiting for input: a widget, the CLI or
 a notebook cell drives it. Logs say which step ran, never a secret, token, code, state or Basic
-value.
+value. Error texts from the accounts service are redacted (every encoding of every secret the
+request carried, and any long piece of one) before they reach a message. Inside the steps the
+client secret, the code, the verifier and the tokens are held as :class:`~adstudio_nb.redaction.
+Secret` and revealed only in the frame that hands them to the HTTP library; our errors are raised
+after that frame is gone, so a verbose traceback (``%xmode Verbose``) shows no secret in its
+locals.
 
 Example (against the sandbox; the consent click is what a browser does):
     >>> from adstudio_nb.sandbox import Sandbox
@@ -31,7 +36,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -58,6 +63,7 @@ from .exceptions import (
     TransportError,
     UnsupportedGrantType,
 )
+from .redaction import Secret, basic_value, redact
 from .token_store import REFRESH_TOKEN_LIFETIME, Token, TokenStore, open_token_store
 
 __all__ = [
@@ -75,14 +81,31 @@ DEFAULT_TIMEOUT_S = (5.0, 30.0)  # connect, read: a token request never hangs a 
 _ACCESS_TOKEN_LIFETIME_S = 3600  # A11, used only when expires_in is missing
 _CODE_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{16,4096}$")  # base64url-ish, as Spotify's codes
 _MAX_PASTE = 16_384
+# A10: a login this old is at its 6-month horizon, whatever Spotify's text (calendar months and
+# the two clocks make "6 months" a little fuzzy, hence a 2-day margin below 182 days).
+_ABOUT_SIX_MONTHS = REFRESH_TOKEN_LIFETIME - timedelta(days=2)
+# A10: Spotify's text itself names the 6-month horizon.
+_SAYS_SIX_MONTHS = re.compile(r"\b(?:6|six)[ -]?months?\b|\b18[0-4] ?days\b", re.IGNORECASE)
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+def _digest(value: Secret) -> str:
+    return hashlib.sha256(value.reveal().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _hidden(value: object) -> object:
+    """Return pasted text as a :class:`Secret` (a Secret stays one); other values as they are."""
+    return Secret(value) if isinstance(value, str | Secret) else value
+
+
+def _as_code(value: object) -> Secret | None:
+    """Return ``value`` as a Secret if it is shaped like an authorization code, else None."""
+    if isinstance(value, str | Secret) and _CODE_PATTERN.match(Secret(value).reveal()):
+        return Secret(value)
+    return None
 
 
 @dataclass(frozen=True, repr=False)
@@ -165,14 +188,50 @@ class AuthStatus:
         return f"<p class='adstudio-status'>{escape(str(self))}</p>"
 
 
-@dataclass
+class _Answer:
+    """A token endpoint's success body (A7); its repr hides it, for it holds the tokens."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self._body = body
+
+    def __repr__(self) -> str:
+        return "<token answer>"
+
+    def token(self, *, now: datetime, authorized_at: datetime, previous: Token | None) -> Token:
+        """Build the stored token; ``previous`` is the token a refresh replaces (A8, A10)."""
+        body = self._body
+        refresh = body.get("refresh_token")
+        if not isinstance(refresh, str) or not refresh:
+            # A8: keep the old refresh token when none comes back, replace it when one does.
+            refresh = previous.refresh_token if previous is not None else None
+        return Token(
+            access_token=str(body["access_token"]),
+            refresh_token=refresh,
+            expires_at=now + timedelta(seconds=_expires_in(body)),
+            authorized_at=authorized_at,
+            scope=str(body.get("scope") or (previous.scope if previous else "") or ""),
+            token_type=str(body.get("token_type") or "Bearer"),
+        )
+
+
+@dataclass(repr=False)
 class _Exchange:
-    """What a token request needs in order to explain a refusal."""
+    """One token request: what it needs to explain a refusal, and what came back."""
 
     grant: str
     redirect_uri: str | None = None
-    secrets: tuple[str, ...] = ()
-    body: dict[str, Any] = field(default_factory=dict)
+    secrets: tuple[Secret, ...] = ()
+    answer: _Answer | None = None
+    refusal: AdStudioError | None = None
+
+    def __repr__(self) -> str:
+        return f"<token request grant_type={self.grant}>"
+
+
+class _Refused(Exception):
+    """Stops Authlib once our check has refused an answer; the refusal travels separately."""
 
 
 class OAuthFlow:
@@ -269,41 +328,70 @@ class OAuthFlow:
     # -- step 2: the redirect (A3) ----------------------------------------------------------------
 
     def parse_redirect(self, url_or_code: object, login: LoginRequest) -> str:
-        """Return the authorization code from a pasted redirect URL, query or bare code (A3).
+        """Return the authorization code from a pasted redirect URL or query (A3).
+
+        The redirect must carry this login's ``state``: an address without one is refused, as
+        the loopback listener refuses it. A code pasted on its own carries no state, so it is
+        accepted only for a PKCE login, whose verifier ties the code to this login at the token
+        step; otherwise the whole address-bar URL is needed.
 
         Args:
-            url_or_code: the whole address-bar URL after consent, or just the code.
+            url_or_code: the whole address-bar URL after consent (text or a ``Secret``), its
+                query, or, for a PKCE login, just the code.
             login: the login this redirect answers; its ``state`` must come back.
 
         Raises:
             AuthorizationDenied: the user clicked Cancel (``error=access_denied``).
-            StateMismatch: the redirect carries another login's state.
+            StateMismatch: the redirect carries another login's state, or none.
             RedirectParseError: there is no code in what was pasted.
             AuthError: Spotify answered the login with another error.
         """
-        return _parse_redirect(url_or_code, login)
+        pasted = _hidden(url_or_code)
+        del url_or_code  # from here on only the hidden form is in this frame
+        return _code_in(pasted, login).reveal()
 
     # -- step 3: code for token (A4-A7) --------------------------------------------------------
 
-    def exchange_code(self, code: str, login: LoginRequest) -> Token:
+    def exchange_code(self, code: str | Secret, login: LoginRequest) -> Token:
         """Exchange an authorization code for tokens, store them and return the token (A5, A7).
 
         The same code again after a success returns the stored token instead of spending
         a request that must fail (a notebook's "Run All" runs this cell twice).
+
+        Args:
+            code: the authorization code (text or a ``Secret``).
+            login: the login that produced it (its redirect URI and PKCE verifier).
 
         Raises:
             CodeExpired: the code is older than 10 minutes (A4).
             CodeInvalid: the code is unknown or was already used (A4).
             RedirectURIMismatch: the redirect URI is not the authorize step's (A5).
             CodeVerifierMismatch: PKCE verifier refused (A5).
+            InvalidGrant: Spotify refused the code for another reason (its words are quoted).
             InvalidClient: wrong client id or secret (A6).
             TransportError: the accounts service could not be reached.
         """
-        if not isinstance(code, str) or not _CODE_PATTERN.match(code):
+        secret_code = _as_code(code)
+        del code  # from here on only the hidden form is in this frame
+        if secret_code is None:
             raise RedirectParseError(
                 "That is not an authorization code: paste the whole address from the browser's "
                 "address bar after clicking Agree."
             )
+        return self._exchange(secret_code, login)
+
+    def complete_login(self, url_or_code: object, login: LoginRequest) -> Token:
+        """Parse a redirect (pasted or caught) and exchange its code: steps 2 and 3 together.
+
+        Raises:
+            AuthError: any error of :meth:`parse_redirect` or :meth:`exchange_code`.
+            TransportError: the accounts service could not be reached.
+        """
+        pasted = _hidden(url_or_code)
+        del url_or_code  # from here on only the hidden form is in this frame
+        return self._exchange(_code_in(pasted, login), login)
+
+    def _exchange(self, code: Secret, login: LoginRequest) -> Token:
         if not isinstance(login, LoginRequest):
             raise ConfigurationError("exchange_code needs the LoginRequest from start_login().")
         if login.client_id != self.settings.client_id:
@@ -319,49 +407,24 @@ class OAuthFlow:
                     log.debug("code already exchanged by this flow: returning the stored token")
                     self._token = stored
                     return stored
-            form: dict[str, Any] = {"code": code, "redirect_uri": login.redirect_uri}
+            form: dict[str, str | Secret] = {"code": code, "redirect_uri": login.redirect_uri}
             if login.code_verifier is not None:
-                form["code_verifier"] = login.code_verifier
+                form["code_verifier"] = Secret(login.code_verifier)
             exchange = _Exchange(
                 "authorization_code",
                 redirect_uri=login.redirect_uri,
-                secrets=tuple(s for s in (code, login.code_verifier) if s),
+                secrets=tuple(v for v in form.values() if isinstance(v, Secret)),
             )
             log.debug("exchanging an authorization code at the token endpoint")
-            body = self._token_request(
-                lambda oauth: oauth.fetch_token(
-                    self.settings.token_url,
-                    grant_type="authorization_code",
-                    allow_redirects=False,
-                    timeout=self.timeout_s,
-                    **form,
-                ),
-                exchange,
-            )
+            answer = self._token_request(form, exchange)
             now = self._clock()
-            refresh = body.get("refresh_token")
-            token = Token(
-                access_token=str(body["access_token"]),
-                refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-                expires_at=now + timedelta(seconds=_expires_in(body)),
-                authorized_at=now,  # A10: the horizon starts at this authorization
-                scope=str(body.get("scope") or ""),
-                token_type=str(body.get("token_type") or "Bearer"),
-            )
+            # A10: the horizon starts at this authorization.
+            token = answer.token(now=now, authorized_at=now, previous=None)
             self.store.save(token)
             self._used_codes.add(key)
             self._token = token
             log.debug("logged in: token %s", token.fingerprint)
             return token
-
-    def complete_login(self, url_or_code: object, login: LoginRequest) -> Token:
-        """Parse a redirect (pasted or caught) and exchange its code: steps 2 and 3 together.
-
-        Raises:
-            AuthError: any error of :meth:`parse_redirect` or :meth:`exchange_code`.
-            TransportError: the accounts service could not be reached.
-        """
-        return self.exchange_code(self.parse_redirect(url_or_code, login), login)
 
     # -- refreshing (A8-A10) ------------------------------------------------------------------
 
@@ -408,40 +471,23 @@ class OAuthFlow:
                 return token
 
     def _refresh_with(self, current: Token, now: datetime) -> Token:
-        refresh_token = current.refresh_token
-        if not refresh_token:
+        if not current.refresh_token:
             raise AuthorizationRequired(
                 "The stored login has no refresh token: open the Spotify login again."
             )
+        refresh_token = Secret(current.refresh_token)
         exchange = _Exchange("refresh_token", secrets=(refresh_token,))
         log.debug("refreshing the access token")
         try:
-            body = self._token_request(
-                lambda oauth: oauth.refresh_token(
-                    self.settings.token_url,
-                    refresh_token=refresh_token,
-                    allow_redirects=False,
-                    timeout=self.timeout_s,
-                ),
-                exchange,
-            )
+            answer = self._token_request({"refresh_token": refresh_token}, exchange)
         except InvalidGrant as exc:
             # A9, A10: the refresh token is dead; a stored token that cannot refresh is useless.
             self.store.clear()
             self._token = None
             raise AuthorizationRequired(_refresh_refusal(exc, current, now)) from exc
-        new_refresh = body.get("refresh_token")
-        after = self._clock()
-        if not isinstance(new_refresh, str) or not new_refresh:
-            new_refresh = refresh_token
-        return Token(
-            access_token=str(body["access_token"]),
-            # A8: keep the old refresh token when none comes back, replace it when one does.
-            refresh_token=new_refresh,
-            expires_at=after + timedelta(seconds=_expires_in(body)),
-            authorized_at=current.authorized_at,  # A10: refreshing does not extend the horizon
-            scope=str(body.get("scope") or current.scope or ""),
-            token_type=str(body.get("token_type") or "Bearer"),
+        # A10: refreshing does not extend the horizon: the original authorization stays.
+        return answer.token(
+            now=self._clock(), authorized_at=current.authorized_at, previous=current
         )
 
     def token(self) -> Token:
@@ -507,7 +553,10 @@ class OAuthFlow:
         s = self.settings
         oauth = OAuth2Session(
             client_id=s.client_id,
-            client_secret=None if s.use_pkce else s.client_secret,
+            # The secret is revealed straight into Authlib: no local of ours holds it.
+            client_secret=None
+            if s.use_pkce or s.client_secret is None
+            else Secret(s.client_secret).reveal(),
             # A5: Basic client auth is the documented way; PKCE sends client_id in the body.
             token_endpoint_auth_method="none" if s.use_pkce else "client_secret_basic",
             code_challenge_method="S256" if s.use_pkce else None,
@@ -518,32 +567,74 @@ class OAuthFlow:
             _adopt_transport(oauth, self._session)
         return oauth
 
-    def _token_request(self, call: Callable[[Any], Any], exchange: _Exchange) -> dict[str, Any]:
-        """Run one token request through Authlib; map every failure to our exceptions."""
+    def _token_request(self, form: dict[str, str | Secret], exchange: _Exchange) -> _Answer:
+        """Run one token request through Authlib; map every failure to our exceptions.
+
+        Our errors are raised here, after Authlib's call has returned or failed, and without
+        a chained library error: the frames of Authlib and requests (which hold the form, the
+        Basic header and the answer) are in no traceback we raise.
+        """
+        settings = self.settings
 
         def check(response: requests.Response) -> requests.Response:
-            exchange.body = _check_token_response(response, exchange, self.settings)
+            try:
+                exchange.answer = _check_token_response(response, exchange, settings)
+            except AdStudioError as refusal:
+                exchange.refusal = refusal
+                raise _Refused from None
             return response
 
+        failure: AdStudioError | None = None
         with self._oauth_session() as oauth:
             oauth.register_compliance_hook("access_token_response", check)
             oauth.register_compliance_hook("refresh_token_response", check)
             try:
-                call(oauth)
-            except AdStudioError:
-                raise
+                _send(oauth, settings.token_url, exchange.grant, form, self.timeout_s)
+            except _Refused:
+                pass
             except requests.RequestException as exc:
-                raise TransportError(
+                failure = TransportError(
                     "Could not reach the accounts service at "
-                    f"{_without_query(self.settings.token_url)} ({type(exc).__name__}): check "
+                    f"{_without_query(settings.token_url)} ({type(exc).__name__}): check "
                     "the network connection and try again."
-                ) from None
+                )
             except Exception as exc:  # Authlib's own errors, after our check passed
-                raise TokenRequestError(
+                failure = TokenRequestError(
                     f"The accounts service's answer could not be used ({type(exc).__name__}): "
                     "try again; if it persists, report it."
-                ) from None
-        return exchange.body
+                )
+        if exchange.refusal is not None:
+            # Raised afresh: its traceback starts here, not in the library's frames.
+            raise exchange.refusal.with_traceback(None)
+        if failure is not None:
+            raise failure
+        if exchange.answer is None:
+            raise TokenRequestError(
+                "The accounts service's answer could not be used (no answer was checked): try "
+                "again; if it persists, report it."
+            )
+        return exchange.answer
+
+
+def _send(
+    oauth: Any,
+    url: str,
+    grant_type: str,
+    form: dict[str, str | Secret],
+    timeout_s: float | tuple[float, float],
+) -> None:
+    """Post one token request (A5, A8): the form's secrets are revealed only in this frame.
+
+    No error of ours is raised while this frame is alive, so it (and the library frames below
+    it, holding the form and the Basic header) never show in a traceback with its locals.
+    """
+    fields = {k: v.reveal() if isinstance(v, Secret) else v for k, v in form.items()}
+    if grant_type == "refresh_token":
+        oauth.refresh_token(url, allow_redirects=False, timeout=timeout_s, **fields)
+    else:
+        oauth.fetch_token(
+            url, grant_type=grant_type, allow_redirects=False, timeout=timeout_s, **fields
+        )
 
 
 def _adopt_transport(oauth: requests.Session, session: requests.Session) -> None:
@@ -570,30 +661,34 @@ def _expires_in(body: dict[str, Any]) -> int:
     return _ACCESS_TOKEN_LIFETIME_S  # A11
 
 
-def _scrub(text: str, secret_values: tuple[str, ...]) -> str:
-    """Shorten a server text to one line without any value we sent that is secret."""
-    for value in secret_values:
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return _show(text, 160)
+def _request_secrets(exchange: _Exchange, settings: Settings) -> list[Secret]:
+    """Every secret one token request carried: code, verifier or refresh token, and the client's."""
+    hidden = list(exchange.secrets)
+    if settings.client_secret is not None:
+        secret = Secret(settings.client_secret)
+        hidden += [secret, Secret(basic_value(settings.client_id, secret))]
+    return hidden
+
+
+def _scrub(text: str, hidden: list[Secret]) -> str:
+    """Shorten a server text to one line without any form or long piece of a secret we sent."""
+    return _show(redact(text, hidden), 160)
 
 
 def _check_token_response(
     response: requests.Response, exchange: _Exchange, settings: Settings
-) -> dict[str, Any]:
-    """Return a token answer's JSON body, or raise the typed error for a refusal (A4-A9)."""
-    secret_values = exchange.secrets + tuple(v for v in (settings.client_secret,) if v)
+) -> _Answer:
+    """Return a token answer's body, or raise the typed error for a refusal (A4-A9)."""
     try:
         body = response.json()
     except ValueError:
         body = None
     status = response.status_code
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        error = _scrub(body["error"], secret_values)
+        hidden = _request_secrets(exchange, settings)
+        error = _scrub(body["error"], hidden)
         raw_description = body.get("error_description")
-        description = (
-            _scrub(raw_description, secret_values) if isinstance(raw_description, str) else ""
-        )
+        description = _scrub(raw_description, hidden) if isinstance(raw_description, str) else ""
         _raise_token_error(status, error, description, exchange, settings)
     if status >= 400 or not isinstance(body, dict):
         if status == 429:
@@ -614,7 +709,12 @@ def _check_token_response(
             "settings.",
             status_code=status,
         )
-    return body
+    return _Answer(body)
+
+
+def _known(description: str) -> str:
+    """Return Spotify's text folded for comparison with the documented ones (A4-A10)."""
+    return " ".join(description.split()).rstrip(".").casefold()
 
 
 def _raise_token_error(
@@ -643,30 +743,37 @@ def _raise_token_error(
     if error == "invalid_grant":
         if exchange.grant == "refresh_token":
             raise InvalidGrant(f"Spotify refused the refresh token{said}.", **context)
-        if "expired" in lowered:
+        known = _known(description)
+        if known == "authorization code expired":  # A4
             raise CodeExpired(
                 "The authorization code expired: codes last 10 minutes. Open the Spotify login "
                 "again.",
                 **context,
             )
-        if "redirect" in lowered:
+        if known == "invalid authorization code":  # A4
+            raise CodeInvalid(
+                "The authorization code is unknown or was already used (a code works once). "
+                f"Open the Spotify login again{said}.",
+                **context,
+            )
+        if known == "invalid redirect uri":  # A5
             sent = exchange.redirect_uri or settings.redirect_uri
             raise RedirectURIMismatch(
                 f"Spotify refused the redirect URI {_show(sent)}: it must be exactly the one "
-                "registered in the developer dashboard and the one used at the authorize step "
-                "(A12). Open the Spotify login again.",
+                "registered in the developer dashboard and the one used at the authorize step. "
+                "Open the Spotify login again.",
                 sent=sent,
                 **context,
             )
-        if "verifier" in lowered:
+        if known == "code_verifier was incorrect":  # A5
             raise CodeVerifierMismatch(
                 "Spotify refused the PKCE code verifier: finish a login with the LoginRequest "
                 "that opened it, or open the Spotify login again.",
                 **context,
             )
-        raise CodeInvalid(
-            "The authorization code is unknown or was already used (a code works once). Open "
-            f"the Spotify login again{said}.",
+        # A text we do not know: say what Spotify said rather than guess from a keyword.
+        raise InvalidGrant(
+            f"Spotify refused the authorization code{said}: open the Spotify login again.",
             **context,
         )
     if error == "unsupported_grant_type":
@@ -682,19 +789,42 @@ def _raise_token_error(
 
 
 def _refresh_refusal(exc: InvalidGrant, current: Token, now: datetime) -> str:
-    """Say why a refresh token stopped working and what to do (A9, A10)."""
-    description = (exc.error_description or "").lower()
-    if "revoked" in description:
+    """Say why a refresh token stopped working and what to do (A8-A10), honestly.
+
+    The 6-month horizon is named only when the stored login really is that old, or when
+    Spotify's text says so; otherwise the message says what Spotify said.
+    """
+    description = exc.error_description or exc.error or "invalid_grant"
+    known = _known(description)
+    made = f"{current.authorized_at:%Y-%m-%d}"
+    quoted = f'Spotify said: "{description}"'
+    if known == "refresh token revoked":  # A8, A9
         return (
-            "Spotify revoked this login (access was removed in the account or the developer "
-            "dashboard, or the refresh token was already used): log in again."
+            "Spotify revoked this login: access was removed in the Spotify account or the "
+            "developer dashboard, or its refresh token was already replaced by a newer one "
+            f"(another copy of this login refreshed it) ({quoted}): log in again."
         )
-    if "expired" in description or now >= current.authorized_at + REFRESH_TOKEN_LIFETIME:
+    if now - current.authorized_at >= _ABOUT_SIX_MONTHS:  # A10, by the login's own age
         return (
-            "This login is more than 6 months old and its refresh token expired (A10): log in "
-            "again."
+            f"This login was made on {made}, about 6 months ago, and Spotify ends a login's "
+            f"refresh token 6 months after it was made ({quoted}): log in again."
         )
-    return "Spotify no longer accepts the stored refresh token: log in again."
+    if _SAYS_SIX_MONTHS.search(description):  # A10, in Spotify's own words
+        return (
+            f"Spotify says this login reached its 6-month limit, though it was made on {made} "
+            f"({quoted}): log in again."
+        )
+    if known == "invalid refresh token":  # A9
+        return (
+            "Spotify does not recognise the stored refresh token, so this login cannot be "
+            f"renewed ({quoted}): log in again."
+        )
+    if "expired" in known:
+        return (
+            f"Spotify says the stored refresh token expired, though this login was made only "
+            f"on {made} ({quoted}): log in again."
+        )
+    return f"Spotify no longer accepts the stored refresh token ({quoted}): log in again."
 
 
 # -- reading a redirect (A3) ----------------------------------------------------------------------
@@ -706,73 +836,102 @@ def _same(a: str, b: str) -> bool:
     )
 
 
-def _parse_redirect(url_or_code: object, login: LoginRequest) -> str:
-    """Return the code in a pasted redirect; see :meth:`OAuthFlow.parse_redirect`."""
+def _code_in(pasted: object, login: LoginRequest) -> Secret:
+    """Return the code in a pasted redirect; see :meth:`OAuthFlow.parse_redirect`.
+
+    The reading happens in :func:`_read_redirect`, which returns its refusal instead of raising
+    it: the frame that held the pasted text in the clear is gone when the error is raised.
+    """
+    found = _read_redirect(pasted, login)
+    if isinstance(found, AdStudioError):
+        raise found
+    return found
+
+
+def _read_redirect(pasted: object, login: LoginRequest) -> Secret | AdStudioError:
+    """Return the code in ``pasted`` (a Secret), or the error to raise."""
     if not isinstance(login, LoginRequest):
-        raise RedirectParseError("parse_redirect needs the LoginRequest from start_login().")
-    if not isinstance(url_or_code, str):
-        raise RedirectParseError(
+        return RedirectParseError("parse_redirect needs the LoginRequest from start_login().")
+    if not isinstance(pasted, Secret):
+        return RedirectParseError(
             "Paste the whole address from the browser's address bar after clicking Agree "
-            f"(got {type(url_or_code).__name__}, not text)."
+            f"(got {type(pasted).__name__}, not text)."
         )
-    text = url_or_code.strip()
+    text = pasted.reveal().strip()
     if not text:
-        raise RedirectParseError(
+        return RedirectParseError(
             "Nothing was pasted: paste the whole address from the browser's address bar after "
             "clicking Agree."
         )
     if len(text) > _MAX_PASTE or not text.isprintable():
-        raise RedirectParseError(
+        return RedirectParseError(
             "What was pasted is not an address (too long, or with line breaks or control "
             "characters): copy the address bar again."
         )
     if not any(mark in text for mark in ("://", "?", "=", "&")):
         if not _CODE_PATTERN.match(text):
-            raise RedirectParseError(
+            return RedirectParseError(
                 "That is neither an address nor an authorization code: copy the whole address "
                 "from the browser's address bar after clicking Agree."
             )
-        return text  # the bare code: nothing to check the state against
+        if login.code_verifier is None:
+            # A3: a bare code carries no state, and nothing else ties it to this login.
+            return StateMismatch(
+                "A code pasted on its own cannot be checked against the login you opened (the "
+                "check needs the state in the whole address): paste the whole address from "
+                "the browser's address bar after clicking Agree."
+            )
+        # A3, A5: with PKCE the token endpoint checks the code against this login's verifier,
+        # which ties a bare code to this login as the state would.
+        return Secret(text)
     try:
         parts = urlsplit(text) if ("://" in text or text.startswith("?")) else None
         query = (parts.query or parts.fragment) if parts is not None else text.lstrip("?")
         params = parse_qs(query, keep_blank_values=True, max_num_fields=64)
     except ValueError:
-        raise RedirectParseError(
+        return RedirectParseError(
             "The pasted address cannot be read: copy the whole address bar again."
-        ) from None
+        )
     if "code" not in params and "error" not in params and "client_id" in params:
-        raise RedirectParseError(
+        return RedirectParseError(
             "That is the login address itself: open it, click Agree, then paste the address "
             "the browser lands on (it contains code=...)."
         )
-    states = params.get("state")
-    if states is not None and (len(states) != 1 or not _same(states[0], login.state)):
+    states = [s for s in params.get("state", []) if s]
+    if ("code" in params or "error" in params) and not states:
+        # A3: we always send a state and Spotify echoes it; without it the CSRF guard would be
+        # skipped, so an address without one is refused (as the loopback listener does).
+        return StateMismatch(
+            "The pasted address has no state, so it cannot be checked against the login you "
+            "opened (it may be cut short or forged): paste the whole address from the browser's "
+            "address bar after clicking Agree, or open the Spotify login again."
+        )
+    if states and (len(states) != 1 or not _same(states[0], login.state)):
         # A3: Spotify echoes our state; another value means another login (or a forgery).
-        raise StateMismatch(
+        return StateMismatch(
             "The pasted address belongs to another login (its state does not match): paste the "
             "address from the login you opened last, or open the Spotify login again."
         )
     errors = params.get("error")
     if errors:
         if errors[0] == "access_denied":
-            raise AuthorizationDenied(
+            return AuthorizationDenied(
                 "You clicked Cancel on Spotify's page, so no access was given: open the Spotify "
                 "login again and click Agree."
             )
-        raise AuthError(
+        return AuthError(
             f"Spotify refused the login ({_show(errors[0], 40)}): check the settings (scope, "
             "redirect URI) and open the Spotify login again."
         )
     codes = params.get("code")
     if not codes:
-        raise RedirectParseError(
+        return RedirectParseError(
             "The pasted address holds no code=...: paste the address the browser shows after "
             "clicking Agree on Spotify's page."
         )
     if len(codes) != 1 or not _CODE_PATTERN.match(codes[0]):
-        raise RedirectParseError(
+        return RedirectParseError(
             "The code in the pasted address is damaged (cut short, or doubled): copy the whole "
             "address bar again."
         )
-    return codes[0]
+    return Secret(codes[0])

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from .auth import LoginRequest, OAuthFlow
 from .callback import CallbackListener
 from .exceptions import AdStudioError, AuthError, CallbackError, ConfigurationError
+from .redaction import Secret
 from .token_store import Token
 
 log = logging.getLogger(__name__)
@@ -75,17 +76,20 @@ class LoginAttempt:
         return self._token
 
     def finish_with_redirect(self, url_or_code: object) -> Token:
-        """Exchange a pasted address-bar URL (or bare code) for tokens (A3-A7).
+        """Exchange a pasted address-bar URL (or, for a PKCE login, a bare code) for tokens.
 
         Safe to call twice with the same redirect: the second call returns the same token
-        without spending the code again.
+        without spending the code again. The pasted text may be a ``Secret``; plain text is
+        wrapped in one at once, so no frame of the login holds it in the clear (A3-A7).
 
         Raises:
             AuthError: denied, wrong state, no code, or the token endpoint refused.
             TransportError: the accounts service could not be reached.
         """
+        pasted = Secret(url_or_code) if isinstance(url_or_code, str | Secret) else url_or_code
+        del url_or_code  # from here on only the hidden form is in this frame
         with self._lock:
-            token = self.flow.complete_login(url_or_code, self.login)
+            token = self.flow.complete_login(pasted, self.login)
             self._token = token
         self.close()
         return token
@@ -102,7 +106,8 @@ class LoginAttempt:
                 "No listener is running for this login: paste the address-bar URL instead."
             )
         result = self.listener.wait(0)
-        return self.finish_with_redirect(result.url)
+        caught = Secret(result.url)  # a traceback shows the names on its line: not result.url
+        return self.finish_with_redirect(caught)
 
     def close(self) -> None:
         """Stop the listener, if any (idempotent)."""

@@ -6,6 +6,8 @@ import base64
 import dataclasses
 import hashlib
 import inspect
+import json
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -40,7 +42,7 @@ from adstudio_nb.exceptions import (
 )
 from adstudio_nb.sandbox import Sandbox
 from adstudio_nb.token_store import MemoryTokenStore
-from tests.helpers import code_from, consent
+from tests.helpers import code_from, consent, revoke_in_dashboard
 
 
 def make_flow(sb: Sandbox, **settings: Any) -> OAuthFlow:
@@ -114,11 +116,7 @@ def test_full_flow_listener_refresh_revoke_and_log_in_again_A1_A3_A5_A7_A8_A9_D7
     assert refreshed.refresh_token == token.refresh_token  # demo app does not rotate (A8)
 
     # The user is removed in the developer dashboard (D7): the refresh token dies (A9).
-    answer = requests.post(
-        sandbox.dashboard_url + "/revoke",
-        data={"client_id": flow.settings.client_id, "user_id": "alex.analyst"},
-        timeout=10,
-    )
+    answer = revoke_in_dashboard(sandbox, flow.settings.client_id, "alex.analyst")
     assert answer.status_code == 200  # the dashboard page after its 303
     sandbox.clock.advance(3601)
     with pytest.raises(AuthorizationRequired, match="log in again") as info:
@@ -173,15 +171,13 @@ def test_pkce_login_sends_an_s256_challenge_and_no_secret_A1_A5(sandbox, monkeyp
 # -- the paste path (D2) -------------------------------------------------------------------------
 
 
-def test_paste_path_whole_url_query_or_bare_code_A3_D2(sandbox):
+def test_paste_path_whole_url_or_query_A3_D2(sandbox):
     flow = make_flow(sandbox)
     request, location = login(flow)
     assert flow.parse_redirect("  " + location + "\n", request) == code_from(location)
     assert flow.parse_redirect(urlsplit(location).query, request) == code_from(location)
     assert flow.parse_redirect("?" + urlsplit(location).query, request) == code_from(location)
-    bare = code_from(location)
-    assert flow.parse_redirect(bare, request) == bare
-    token = flow.exchange_code(bare, request)
+    token = flow.exchange_code(flow.parse_redirect(location, request), request)
     assert flow.status().fingerprint == token.fingerprint
 
 
@@ -627,3 +623,205 @@ def test_exchange_form_is_urlencoded_with_basic_auth_A5(sandbox, odd_accounts):
     }
     app = sandbox.demo_app
     assert sent["auth"] == ("basic", app.client_id, app.client_secret)
+
+
+# -- the state is required, on every path (A3) ---------------------------------------------------
+
+
+def _without_state(location: str) -> str:
+    """Return ``location`` with its ``state`` parameter taken out (a forged or cut redirect)."""
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}?code={code_from(location)}"
+
+
+def test_a_pasted_redirect_without_state_is_refused_A3(sandbox, monkeypatch):
+    """A3: the CSRF guard cannot be skipped by leaving ``state`` out of a pasted address."""
+    flow = make_flow(sandbox)
+    request, location = login(flow)
+    cut = _without_state(location)
+    calls = count_calls(monkeypatch, sandbox.registry, "exchange_code")
+    for pasted in (cut, urlsplit(cut).query, "?" + urlsplit(cut).query):
+        with pytest.raises(StateMismatch, match="no state") as info:
+            flow.complete_login(pasted, request)
+        assert "whole address" in str(info.value) and "\n" not in str(info.value)
+    denied = f"{request.redirect_uri}?error=access_denied"
+    with pytest.raises(StateMismatch, match="no state"):
+        flow.parse_redirect(denied, request)
+    assert calls == []  # nothing reached the token endpoint
+    assert flow.complete_login(location, request).access_token  # the real redirect still works
+
+
+def test_a_bare_code_needs_pkce_to_stand_for_the_state_A3_D2(sandbox):
+    """A3, D2: a code pasted alone carries no state; only PKCE ties it to this login."""
+    flow = make_flow(sandbox)
+    request, location = login(flow)
+    with pytest.raises(StateMismatch, match="whole address") as info:
+        flow.complete_login(code_from(location), request)
+    assert code_from(location) not in str(info.value)
+    assert flow.complete_login(location, request).access_token
+
+    pkce = make_flow(sandbox, use_pkce=True)
+    request, location = login(pkce)
+    bare = code_from(location)
+    assert pkce.parse_redirect(bare, request) == bare
+    assert pkce.complete_login(bare, request).access_token
+    # An attacker's code, issued for another login's PKCE challenge, fails the verifier (A5).
+    victim = pkce.start_login()
+    _, attacker_location = login(make_flow(sandbox, use_pkce=True))
+    with pytest.raises(CodeVerifierMismatch):
+        pkce.complete_login(code_from(attacker_location), victim)
+
+
+# -- no secret in any part, in any encoding (A5, A6, D3) ------------------------------------------
+
+
+def _runs(value: str, size: int = 12) -> set[str]:
+    """Every run of ``size`` characters of ``value``: what a partial echo could show."""
+    return {value[i : i + size] for i in range(len(value) - size + 1)}
+
+
+def _error_texts(error: BaseException | None) -> list[str]:
+    """Every text of ``error`` and its chain, as a traceback or a display would show them."""
+    texts: list[str] = []
+    while error is not None:
+        texts += [str(error), repr(error), *map(str, error.args)]
+        texts += [str(v) for v in vars(error).values()]
+        error = error.__cause__ or error.__context__
+    return texts
+
+
+def _assert_no_part_of(values: list[str], texts: list[str]) -> None:
+    for value in values:
+        for run in _runs(value):
+            leaks = [t for t in texts if run in t]
+            assert not leaks, (
+                f"12 characters of a secret leaked into {leaks[0].replace(run, '<RUN>')!r}"
+            )
+
+
+def test_a_token_error_echoing_the_basic_value_or_parts_of_secrets_is_redacted_A5(
+    sandbox, odd_accounts
+):
+    """A5: an answer that echoes the Authorization header, or pieces of the code, shows neither."""
+    app = sandbox.demo_app
+    code = "AQ" + "k7Zp2" * 12
+
+    def echo(request: Request) -> Response:
+        header = request.headers.get("Authorization", "")
+        said = (
+            f"bad header {header}; code {code[:20]}...{code[-20:]} secret {app.client_secret[3:19]}"
+        )
+        return Response(
+            json.dumps({"error": "invalid_request", "error_description": said}),
+            status=400,
+            mimetype="application/json",
+        )
+
+    flow, request = _odd_flow(sandbox, odd_accounts(echo))
+    with pytest.raises(TokenRequestError) as info:
+        flow.exchange_code(code, request)
+    basic = base64.b64encode(f"{app.client_id}:{app.client_secret}".encode()).decode()
+    texts = _error_texts(info.value)
+    assert "bad header Basic" in str(info.value)  # what Spotify said is still shown, redacted
+    _assert_no_part_of([basic, app.client_secret, code], texts)
+
+
+def test_a_refresh_error_echoing_part_of_the_refresh_token_is_redacted_A9(sandbox, odd_accounts):
+    """A9: a refusal quoting a piece of the refresh token shows no part of it."""
+    refresh = "AQ" + "r9Qx" * 20
+
+    def refuse(request: Request) -> Response:
+        said = f"Invalid refresh token {refresh[5:40]}"
+        return Response(
+            json.dumps({"error": "invalid_grant", "error_description": said}),
+            status=400,
+            mimetype="application/json",
+        )
+
+    flow, _ = _odd_flow(sandbox, odd_accounts(refuse))
+    now = datetime.now(UTC)
+    flow.store.save(Token("BQ" + "a" * 40, refresh, now - timedelta(seconds=1), now))
+    with pytest.raises(AuthorizationRequired, match="log in again") as info:
+        flow.access_token()
+    _assert_no_part_of([refresh], _error_texts(info.value))
+
+
+# -- an honest reason for each refusal of a refresh token (A8-A10) --------------------------------
+
+
+def _refused_refresh(
+    sandbox: Sandbox, odd_accounts: Any, description: str, *, login_age: timedelta
+) -> AuthorizationRequired:
+    """Refresh a login ``login_age`` old against an endpoint that says ``description``."""
+
+    def refuse(request: Request) -> Response:
+        return Response(
+            json.dumps({"error": "invalid_grant", "error_description": description}),
+            status=400,
+            mimetype="application/json",
+        )
+
+    flow, _ = _odd_flow(sandbox, odd_accounts(refuse))
+    now = datetime.now(UTC)
+    flow.store.save(
+        Token("BQ" + "a" * 40, "AQ" + "b" * 40, now - timedelta(seconds=1), now - login_age)
+    )
+    with pytest.raises(AuthorizationRequired) as info:
+        flow.refresh()
+    assert flow.store.load() is None  # a dead login is forgotten
+    message = str(info.value)
+    assert "\n" not in message and "log in again" in message.lower()
+    assert not re.search(r"\bA\d+\b", message)  # no behaviour ids for people
+    return info.value
+
+
+def test_an_expired_answer_for_a_fresh_login_is_not_called_the_six_month_limit_A10(
+    sandbox, odd_accounts
+):
+    """A10: "expired" about a login 1 s old says what Spotify said, not "more than 6 months"."""
+    error = _refused_refresh(
+        sandbox, odd_accounts, "Refresh token expired", login_age=timedelta(seconds=1)
+    )
+    message = str(error)
+    assert "6 months" not in message and "more than" not in message
+    assert "Refresh token expired" in message
+
+
+@pytest.mark.parametrize(
+    ("description", "age_days", "expected", "not_expected"),
+    [
+        ("Refresh token expired", 183, "6 months", "revoked"),  # A10 by the stored login's age
+        ("Invalid refresh token", 183, "6 months", "revoked"),  # A10 whatever the text
+        ("Refresh token revoked", 1, "revoked", "6 months"),  # A8, A9
+        ("Refresh token revoked", 183, "revoked", "Invalid"),  # A9 says more than the age
+        ("Invalid refresh token", 1, "does not recognise", "6 months"),  # A9
+        ("Refresh token expired after 6 months", 1, "6 months", "revoked"),  # says so itself
+        ("Something new", 1, "Something new", "6 months"),  # an unknown text, quoted
+    ],
+)
+def test_each_refresh_refusal_gets_its_own_message_A8_A9_A10(
+    sandbox, odd_accounts, description, age_days, expected, not_expected
+):
+    error = _refused_refresh(sandbox, odd_accounts, description, login_age=timedelta(days=age_days))
+    assert expected in str(error) and not_expected not in str(error)
+
+
+def test_the_sandbox_refresh_texts_map_to_their_messages_A8_A9_A10(sandbox):
+    """A8-A10 over the sandbox: revoked by a rotation, unknown, and past the horizon."""
+    flow = make_flow(sandbox, use_pkce=True)  # PKCE refresh tokens rotate (A8)
+    request, location = login(flow)
+    first = flow.complete_login(location, request)
+    flow.refresh()
+    flow.store.save(first)  # the old, rotated-away refresh token comes back
+    sandbox.clock.advance(3601)
+    with pytest.raises(AuthorizationRequired, match="revoked") as info:
+        flow.access_token()
+    assert info.value.__cause__.error_description == "Refresh token revoked"
+    assert "6 months" not in str(info.value)
+
+    now = sandbox.clock.now_datetime()
+    flow.store.save(Token("BQ-unknown", "AQ-unknown-to-the-sandbox", now, now))
+    with pytest.raises(AuthorizationRequired, match="does not recognise") as info:
+        flow.access_token()
+    assert info.value.__cause__.error_description == "Invalid refresh token"
+    assert "6 months" not in str(info.value) and flow.store.load() is None

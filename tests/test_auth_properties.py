@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
@@ -34,6 +35,7 @@ LOGIN = LoginRequest(
     client_id=CLIENT_ID,
     created_at=datetime(2026, 1, 1, tzinfo=UTC),
 )
+PKCE_LOGIN = dataclasses.replace(LOGIN, code_verifier="v" * 86)
 CODE_ALPHABET = string.ascii_letters + string.digits + "-_.~"
 
 anything = st.one_of(
@@ -91,7 +93,34 @@ def test_parse_redirect_finds_every_well_formed_code_A3(code, extra, host):
     query = urlencode({**extra, "code": code, "state": STATE})
     pasted = f"{host}?{query}" if host else query
     assert FLOW.parse_redirect(pasted, LOGIN) == code
-    assert FLOW.parse_redirect(code, LOGIN) == code
+    # A3: a bare code has no state; only a PKCE login's verifier ties it to this login.
+    assert FLOW.parse_redirect(code, PKCE_LOGIN) == code
+    try:
+        FLOW.parse_redirect(code, LOGIN)
+    except StateMismatch as error:
+        assert_one_line(error)
+        assert code not in str(error)
+    else:
+        raise AssertionError("a bare code was accepted without PKCE")
+
+
+@given(
+    code=st.text(alphabet=CODE_ALPHABET, min_size=16, max_size=300),
+    extra=st.dictionaries(st.sampled_from(["foo", "scope", "x", "error"]), st.text(max_size=10)),
+    blank=st.booleans(),
+)
+def test_a_redirect_without_state_is_always_refused_A3(code, extra, blank):
+    params = {**extra, "code": code}
+    if blank:
+        params["state"] = ""
+    pasted = "http://127.0.0.1:8888/callback?" + urlencode(params)
+    try:
+        FLOW.parse_redirect(pasted, PKCE_LOGIN)
+    except StateMismatch as error:
+        assert_one_line(error)
+        assert "no state" in str(error) and code not in str(error)
+    else:
+        raise AssertionError("a redirect without state was accepted")
 
 
 @given(state=st.text(min_size=1, max_size=50).filter(lambda s: s != STATE))
