@@ -800,29 +800,29 @@ def _refresh_refusal(exc: InvalidGrant, current: Token, now: datetime) -> str:
     quoted = f'Spotify said: "{description}"'
     if known == "refresh token revoked":  # A8, A9
         return (
-            "Spotify revoked this login: access was removed in the Spotify account or the "
-            "developer dashboard, or its refresh token was already replaced by a newer one "
-            f"(another copy of this login refreshed it) ({quoted}): log in again."
+            f"Spotify revoked this login ({quoted}): access was removed in the Spotify account "
+            "or the developer dashboard, or another copy of this login already used its "
+            "refresh token; log in again."
         )
     if now - current.authorized_at >= _ABOUT_SIX_MONTHS:  # A10, by the login's own age
         return (
-            f"This login was made on {made}, about 6 months ago, and Spotify ends a login's "
-            f"refresh token 6 months after it was made ({quoted}): log in again."
+            f"This login was made on {made}, about 6 months ago, and Spotify ends a login 6 "
+            f"months after it was made ({quoted}): log in again."
         )
     if _SAYS_SIX_MONTHS.search(description):  # A10, in Spotify's own words
         return (
-            f"Spotify says this login reached its 6-month limit, though it was made on {made} "
-            f"({quoted}): log in again."
+            f"Spotify says this login reached its 6-month limit ({quoted}), though it was made "
+            f"on {made}: log in again."
         )
     if known == "invalid refresh token":  # A9
         return (
-            "Spotify does not recognise the stored refresh token, so this login cannot be "
-            f"renewed ({quoted}): log in again."
+            f"Spotify does not recognise the stored refresh token ({quoted}), so this login "
+            "cannot be renewed: log in again."
         )
     if "expired" in known:
         return (
-            f"Spotify says the stored refresh token expired, though this login was made only "
-            f"on {made} ({quoted}): log in again."
+            f"Spotify says the stored refresh token expired ({quoted}), though this login was "
+            f"made only on {made}: log in again."
         )
     return f"Spotify no longer accepts the stored refresh token ({quoted}): log in again."
 

@@ -40,6 +40,7 @@ from adstudio_nb.exceptions import (
     TransportError,
     UnsupportedGrantType,
 )
+from adstudio_nb.redaction import Secret
 from adstudio_nb.sandbox import Sandbox
 from adstudio_nb.token_store import MemoryTokenStore
 from tests.helpers import code_from, consent, revoke_in_dashboard
@@ -825,3 +826,22 @@ def test_the_sandbox_refresh_texts_map_to_their_messages_A8_A9_A10(sandbox):
         flow.access_token()
     assert info.value.__cause__.error_description == "Invalid refresh token"
     assert "6 months" not in str(info.value) and flow.store.load() is None
+
+
+def test_a_client_secret_held_as_a_secret_logs_in_and_refreshes_A5_A8(sandbox, monkeypatch):
+    """Settings may hold the client secret as a ``Secret``: Basic auth still gets the value."""
+    settings = Settings.for_sandbox(sandbox)
+    # Settings may keep the secret wrapped; the OAuth steps must work either way.
+    object.__setattr__(settings, "client_secret", Secret(sandbox.demo_app.client_secret))
+    flow = OAuthFlow(settings, store=MemoryTokenStore(), clock=sandbox.clock.now_datetime)
+    request, location = login(flow)
+    token = flow.complete_login(Secret(location), request)  # a pasted Secret works too
+    sandbox.clock.advance(3601)
+    assert flow.access_token() != token.access_token
+    wrong = OAuthFlow(
+        dataclasses.replace(settings, client_secret=Secret("f" * 32)), store=MemoryTokenStore()
+    )
+    request, location = login(flow)
+    with pytest.raises(InvalidClient, match="client secret") as info:
+        wrong.complete_login(location, request)
+    assert "f" * 12 not in str(info.value)
