@@ -566,7 +566,9 @@ class Settings:
 
     Attributes:
         client_id: the app's client id (32 hex characters at Spotify).
-        client_secret: the app's secret; None means a PKCE login without a secret (A5).
+        client_secret: the app's secret; None means a PKCE login without a secret (A5). A
+            :class:`~adstudio_nb.redaction.Secret` is accepted too; :attr:`secret` gives it
+            back as one. Never shown in ``repr``.
         redirect_uri: exactly the URI registered in the developer dashboard (A12).
         scope: space-separated scopes; empty for the Ads API, ``streaming`` accepted (A13).
         authorize_url: the accounts service's authorize page (A1).

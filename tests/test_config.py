@@ -32,6 +32,7 @@ from adstudio_nb.config import (
     validate_scope,
 )
 from adstudio_nb.exceptions import AdStudioError, ConfigurationError, RedirectURIError
+from adstudio_nb.redaction import Secret
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
 SECRET = "fedcba9876543210fedcba9876543210"
@@ -611,3 +612,5 @@ def test_the_secret_is_also_available_hidden():
     assert s.secret is not None and s.secret.reveal() == SECRET == s.client_secret
     assert SECRET not in f"{s.secret} {s.secret!r}"
     assert Settings.spotify(CLIENT_ID).secret is None
+    given_hidden = Settings.spotify(CLIENT_ID, Secret(SECRET))  # type: ignore[arg-type]
+    assert given_hidden.client_secret == SECRET and given_hidden == s
