@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 import types
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from adstudio_nb.auth import OAuthFlow
 from adstudio_nb.config import Settings
-from adstudio_nb.exceptions import ConfigurationError
+from adstudio_nb.exceptions import ConfigurationError, StateMismatch
 from adstudio_nb.onboarding import begin_login, remote_kernel_reason, sandbox_demo_login
+from adstudio_nb.redaction import Secret
 from adstudio_nb.sandbox import Sandbox
+from adstudio_nb.sandbox.person import consent
 from adstudio_nb.token_store import MemoryTokenStore
 
 
@@ -51,3 +54,24 @@ def test_demo_login_is_for_the_sandbox_only(sandbox: Sandbox) -> None:
     spotify = OAuthFlow(Settings.spotify("a" * 32, "b" * 32), store=MemoryTokenStore())
     with pytest.raises(ConfigurationError, match="demo users"):
         sandbox_demo_login(spotify)
+
+
+def test_a3_a_paste_without_state_is_refused_and_the_listener_keeps_waiting(
+    sandbox: Sandbox,
+) -> None:
+    """A3: a cut or forged paste is refused; the real redirect can still arrive afterwards."""
+    flow = OAuthFlow(
+        Settings.for_sandbox(sandbox), store=MemoryTokenStore(), clock=sandbox.clock.now_datetime
+    )
+    attempt = begin_login(flow)
+    try:
+        location = consent(attempt.url)
+        code = parse_qs(urlsplit(location).query)["code"][0]
+        for pasted in (f"{attempt.login.redirect_uri}?code={code}", code):
+            with pytest.raises(StateMismatch, match="whole address"):
+                attempt.finish_with_redirect(pasted)
+            assert attempt.is_listening and attempt.token is None
+        token = attempt.finish_with_redirect(Secret(location))
+        assert attempt.token == token and not attempt.is_listening
+    finally:
+        attempt.close()
