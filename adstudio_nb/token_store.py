@@ -653,6 +653,10 @@ class FileTokenStore:
             "token": token.to_dict(),
         }
         data = json.dumps(payload, indent=2).encode("utf-8")
+        # The tokens in the clear stay in this frame only while writing: a failure is raised
+        # after they are gone, so a verbose traceback (frame locals) cannot show them.
+        del payload
+        failure: TokenStoreError | None = None
         with self.locked():
             self._remove_stale_temporaries()
             tmp_name = ""
@@ -669,15 +673,18 @@ class FileTokenStore:
                 tmp_name = ""
                 self._fsync_directory()
             except OSError as exc:
-                raise TokenStoreError(
+                failure = TokenStoreError(
                     f"Cannot write the token file {self.path} ({exc.strerror or exc}): check "
                     "the directory's permissions and free space.",
                     path=str(self.path),
-                ) from None
+                )
             finally:
+                del data
                 if tmp_name:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp_name)
+        if failure is not None:
+            raise failure
         log.debug("token saved to %s", self.path)
 
     def _fsync_directory(self) -> None:

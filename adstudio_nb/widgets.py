@@ -39,6 +39,7 @@ from .config import (
 )
 from .exceptions import AdStudioError, AuthorizationRequired, ConfigurationError
 from .onboarding import LoginAttempt, begin_login, explain, sandbox_demo_login
+from .redaction import Secret
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +312,7 @@ class LoginPanel(_Panel):
         self.how = w.HTML()
         self.paste = w.Text(
             description="Address",
-            placeholder="after clicking Agree: paste the whole address-bar URL (or the code)",
+            placeholder="after clicking Agree: paste the whole address-bar URL",
             layout=w.Layout(width="95%"),
         )
         self.exchange_button = w.Button(description="Exchange code", icon="key")
@@ -393,9 +394,10 @@ class LoginPanel(_Panel):
                 raise AuthorizationRequired(
                     "There is no login in progress: click 'New login link' first."
                 )
-            text = self.paste.value
+            # Held hidden at once: a verbose traceback of this frame shows <hidden>.
+            pasted = Secret(self.paste.value)
             self.paste.value = ""  # the code must not linger in the widget
-            self.attempt.finish_with_redirect(text)
+            self.attempt.finish_with_redirect(pasted)
             self.session.changed()
 
     def _refresh_view(self) -> None:

@@ -551,3 +551,31 @@ def test_two_processes_refreshing_at_once_spend_one_rotating_refresh_token_A8(
     assert stored is not None and stored.fingerprint == answers[0]["after"]
     assert stored.refresh_token != first.refresh_token  # the rotated one was kept (A8)
     assert flow.refresh().refresh_token  # and it still works for this process
+
+
+def test_a_failed_save_shows_no_token_in_a_verbose_traceback(tmp_path, monkeypatch):
+    """Secrets: a save that fails leaves no token in the frame locals a traceback prints."""
+    import traceback
+
+    from IPython.core.ultratb import VerboseTB
+
+    store = file_store(tmp_path / "tokens")
+    secret = Token("BQ-access-" + "v" * 40, "AQ-refresh-" + "w" * 40, NOW, NOW)
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(TokenStoreError) as caught:
+        store.save(secret)
+    texts = [
+        "".join(
+            traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+        ),
+        VerboseTB(theme_name="nocolor", include_vars=True).text(
+            caught.type, caught.value, caught.tb
+        ),
+    ]
+    for text in texts:
+        assert "No space left" in text
+        assert secret.access_token not in text and secret.refresh_token not in text

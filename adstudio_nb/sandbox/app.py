@@ -69,6 +69,11 @@ class SandboxApplication:
         """Answer one request."""
         request = _SandboxRequest(environ)
         is_ads = request.path.startswith(ADS_PREFIXES)
+        if not _is_loopback_host(request.host, self.sandbox.port):
+            # Sandbox pages: the server binds 127.0.0.1 only, so a request naming any other
+            # host came through a name rebound to this machine (DNS rebinding): a web page
+            # would otherwise drive the dashboard's forms or the API with the browser's cookies.
+            return _foreign_host_response(request, self.sandbox)(environ, start_response)
         fault = None
         if is_ads:
             if self.sandbox.latency_ms:
@@ -213,6 +218,29 @@ class SandboxApplication:
             },
             headers={"Cache-Control": "no-store"},
         )
+
+
+def _foreign_host_response(request: Request, sandbox: Sandbox) -> Response:
+    """Refuse a request addressed to another host name, in the shape of the path's host."""
+    where = f"http://127.0.0.1:{sandbox.port}"
+    if request.path.rstrip("/") == "/api/token":
+        error: SandboxHTTPError = oauth_error(
+            400, "invalid_request", f"This sandbox answers only requests addressed to {where}."
+        )
+    elif request.path.startswith((*ADS_PREFIXES, "/sandbox/")):
+        error = ads_error(
+            403, f"This sandbox answers only requests addressed to {where}.", code="FORBIDDEN"
+        )
+    else:
+        page = error_page(
+            f"This sandbox answers only pages opened at {where}: open that address instead.",
+            status=403,
+        )
+        page.headers.update(FRAME_HEADERS)
+        return page
+    return json_response(
+        sandbox.shapes.error_body(error.body), status=error.status, headers=error.headers
+    )
 
 
 def _is_loopback_host(host: str, port: int) -> bool:

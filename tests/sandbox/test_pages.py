@@ -167,6 +167,48 @@ def test_sandbox_pages_demo_app_answers_only_loopback_hosts(sandbox: Sandbox) ->
         }
 
 
+def test_sandbox_pages_a_rebound_host_name_reaches_no_page_form_or_api(sandbox: Sandbox) -> None:
+    """Sandbox pages, A9, B10: a page whose own name was rebound to 127.0.0.1 gets nothing.
+
+    DNS rebinding makes ``evil.example`` resolve to this machine: the attacker's page is then
+    same-origin with the sandbox under that name, could read the dashboard's form (its token
+    and its cookie) and post it back. Every request naming a foreign host is refused, so the
+    grant lives and no API answer goes out.
+    """
+    tokens = token_response(sandbox)
+    client_id = sandbox.demo_app.client_id
+    rebound = requests.Session()
+    rebound.headers["Host"] = f"evil.example:{sandbox.port}"
+    dashboard = rebound.get(sandbox.dashboard_url, timeout=10)
+    assert dashboard.status_code == 403
+    assert dashboard.headers["Content-Type"].startswith("text/html")
+    assert client_id not in dashboard.text and "csrf" not in dashboard.text.lower()
+    assert dashboard.headers["X-Frame-Options"] == "DENY"
+    revoke = rebound.post(
+        sandbox.dashboard_url + "/revoke",
+        data={"client_id": client_id, "user_id": "alex.analyst"},
+        timeout=10,
+    )
+    assert revoke.status_code == 403
+    assert _refresh_ok(sandbox, tokens["refresh_token"])
+    api = rebound.get(
+        sandbox.api_base_url + "/businesses",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    )
+    assert api.status_code == 403 and api.json()["sp_trace_id"]
+    token = rebound.post(
+        sandbox.token_url,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(client_id, sandbox.demo_app.client_secret),
+        timeout=10,
+    )
+    assert token.status_code == 400 and token.json()["error"] == "invalid_request"
+    assert "access_token" not in token.text
+    # The same requests addressed to 127.0.0.1 work as before.
+    assert requests.get(sandbox.dashboard_url, timeout=10).status_code == 200
+
+
 # -- secrets ------------------------------------------------------------------------------------
 
 
