@@ -32,6 +32,7 @@ import html
 import json
 import re
 import string
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -44,6 +45,7 @@ __all__ = [
     "MIN_RUN_SECRET",
     "Secret",
     "SecretMatcher",
+    "Secrets",
     "basic_value",
     "find_secrets",
     "named_forms",
@@ -52,6 +54,8 @@ __all__ = [
 ]
 
 HIDDEN = "<hidden>"
+# What the functions accept as "the secrets": values, or a label for one value or several.
+Secrets = Iterable["str | Secret"] | Mapping[str, "str | Secret | Iterable[str | Secret]"]
 # Forms shorter than this would match ordinary words and numbers everywhere.
 MIN_FORM_LENGTH = 8
 # A run this long of a secret at least MIN_RUN_SECRET long counts as the secret (a half token).
@@ -281,10 +285,11 @@ class _Index:
                 places = self.grams.setdefault(folded[offset : offset + _GRAM], [])
                 if len(places) < 64:  # a secret repeating itself needs no more candidates
                     places.append((number, offset))
+        self.gram_set = frozenset(self.grams)  # set & set iterates the smaller side
 
     def spans(self, text: str) -> Iterator[tuple[int, int, int]]:
         """Yield ``(start, end, needle number)`` for every whole form and every long run."""
-        folded = text.translate(_FOLD)
+        folded = text.lower() if text.isascii() else text.translate(_FOLD)
         for number, needle in enumerate(self.needles):
             for haystack, what in ((folded, needle.text), *((text, e) for e in needle.exact)):
                 start = haystack.find(what)
@@ -294,7 +299,7 @@ class _Index:
         if not self.grams or len(folded) < MIN_RUN:
             return
         samples = [folded[i : i + _GRAM] for i in range(0, len(folded) - _GRAM + 1, _GRAM)]
-        hits = set(samples).intersection(self.grams)
+        hits = set(samples) & self.gram_set
         if not hits:
             return
         seen: set[tuple[int, int]] = set()
@@ -335,8 +340,8 @@ class SecretMatcher:
 
     Args:
         secrets: the values, as an iterable of text or :class:`Secret`, or a mapping from a
-            label (``"client secret"``) to a value; the labels name what :meth:`find` reports.
-            Empty values are ignored.
+            label (``"client secret"``) to one value or several; the labels name what
+            :meth:`find` reports and :meth:`redact` counts. Empty values are ignored.
 
     Example:
         >>> m = SecretMatcher({"refresh token": "AQ" + "Zq9-" * 12})
@@ -344,13 +349,16 @@ class SecretMatcher:
         'got <hidden> back'
     """
 
-    def __init__(self, secrets: Iterable[str | Secret] | Mapping[str, str | Secret]) -> None:
-        labelled: list[tuple[str, str]]
+    def __init__(self, secrets: Secrets) -> None:
+        labelled: list[tuple[str, str]] = []
         if isinstance(secrets, Mapping):
-            labelled = [(str(label), _text(value)) for label, value in secrets.items() if value]
+            for label, given in secrets.items():
+                several = [given] if isinstance(given, str | Secret) else list(given)
+                labelled += [(str(label), _text(v)) for v in several if v]
         else:
             values = [_text(value) for value in secrets if value]
             labelled = [(f"secret {n}", value) for n, value in enumerate(values, 1)]
+        labelled = list(dict.fromkeys(labelled))  # the same value twice is one set of needles
         self._plain = _Index(
             [n for label, value in labelled for n in _needles(label, value, compact=False)]
         )
@@ -415,23 +423,35 @@ class SecretMatcher:
             names.add(best[1])
         return sorted(names)
 
-    def redact(self, text: str, *, placeholder: str = HIDDEN) -> str:
-        """Return ``text`` with every form and long run of every secret replaced."""
+    def redact(
+        self, text: str, *, placeholder: str = HIDDEN, counts: Counter[str] | None = None
+    ) -> str:
+        """Return ``text`` with every form and long run of every secret replaced.
+
+        Args:
+            text: the text.
+            placeholder: what replaces each secret.
+            counts: if given, the label of each replaced region is counted in it.
+        """
         for _ in range(_MAX_PASSES):
-            spans = sorted((s, e) for s, e, _n, _c in self._spans(text))
+            spans = sorted(
+                ((s, e, n) for s, e, n, _c in self._spans(text)), key=lambda x: (x[0], -x[1])
+            )
             if not spans:
                 return text
-            merged: list[list[int]] = []
-            for start, end in spans:
+            merged: list[list[Any]] = []  # [start, end, label of the longest match]
+            for start, end, needle in spans:
                 if merged and start <= merged[-1][1]:
                     merged[-1][1] = max(merged[-1][1], end)
                 else:
-                    merged.append([start, end])
+                    merged.append([start, end, needle.label])
             parts: list[str] = []
             done = 0
-            for start, end in merged:
+            for start, end, label in merged:
                 parts += [text[done:start], placeholder]
                 done = end
+                if counts is not None:
+                    counts[label] += 1
             parts.append(text[done:])
             text = "".join(parts)
         return text
@@ -439,7 +459,7 @@ class SecretMatcher:
 
 def redact(
     text: str,
-    secrets: Iterable[str | Secret] | Mapping[str, str | Secret],
+    secrets: Secrets,
     *,
     placeholder: str = HIDDEN,
 ) -> str:
@@ -457,9 +477,7 @@ def redact(
     return SecretMatcher(secrets).redact(text, placeholder=placeholder)
 
 
-def find_secrets(
-    text: str, secrets: Iterable[str | Secret] | Mapping[str, str | Secret]
-) -> list[str]:
+def find_secrets(text: str, secrets: Secrets) -> list[str]:
     """Return the names (never the values) of the secret forms in ``text``, for refusals.
 
     Args:
