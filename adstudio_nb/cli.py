@@ -259,7 +259,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .sandbox.embedded import SANDBOX_URL_ENV
+    from .demo import SANDBOX_URL_ENV
 
     sandbox = _start_sandbox(args)
     try:
@@ -322,7 +322,7 @@ def _read_pasted_redirect() -> str:
 
 def _cmd_login(args: argparse.Namespace) -> int:
     from .exceptions import CallbackError
-    from .onboarding import begin_login
+    from .login import begin_login
 
     flow = _flow(args)
     attempt = begin_login(
@@ -397,7 +397,7 @@ ACCOUNT_COLUMNS = ["name", "currency_code", "country_code", "status", "ad_accoun
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    from .sandbox.embedded import SANDBOX_URL_ENV
+    from .demo import SANDBOX_URL_ENV
 
     notebook = ONBOARDING_NOTEBOOK
     if not notebook.exists():

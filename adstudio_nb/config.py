@@ -1000,7 +1000,7 @@ def _sandbox_settings(given: dict[str, Any], sandbox_url: str) -> Settings:
     asked for its endpoints; otherwise the embedded-sandbox module starts one in this process.
     """
     try:
-        embedded = importlib.import_module("adstudio_nb.sandbox.embedded")
+        embedded = importlib.import_module("adstudio_nb.demo")
         source = embedded.sandbox_settings_source(sandbox_url)
     except ConnectionError as exc:
         text = str(exc).splitlines()[0] if str(exc) else ""

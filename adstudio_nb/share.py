@@ -564,9 +564,8 @@ def _sandbox_run(secrets: _Secrets, tmp: Path) -> Iterator[tuple[dict[str, str],
     """A private stand-alone sandbox, logged in as the demo user, for the kernel to use."""
     from .auth import OAuthFlow
     from .config import load_settings
-    from .onboarding import sandbox_demo_login
+    from .demo import SANDBOX_URL_ENV, demo_login
     from .sandbox import Sandbox
-    from .sandbox.embedded import SANDBOX_URL_ENV
 
     def remember(sandbox: Sandbox) -> None:
         for app in sandbox.registry.apps.values():
@@ -578,7 +577,7 @@ def _sandbox_run(secrets: _Secrets, tmp: Path) -> Iterator[tuple[dict[str, str],
         env = _kernel_env(tmp)
         env[SANDBOX_URL_ENV] = sandbox.base_url
         settings = load_settings(environ=env, env_file=env["ADSTUDIO_ENV_FILE"])
-        sandbox_demo_login(OAuthFlow(settings))
+        demo_login(OAuthFlow(settings))
         remember(sandbox)  # what the kernel is told to hide
         try:
             yield env, "sandbox"

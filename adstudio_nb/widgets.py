@@ -37,8 +37,9 @@ from .config import (
     validate_client_id,
     validate_redirect_uri,
 )
+from .demo import demo_login
 from .exceptions import AdStudioError, AuthorizationRequired, ConfigurationError
-from .onboarding import LoginAttempt, begin_login, explain, sandbox_demo_login
+from .login import LoginAttempt, begin_login, explain
 from .redaction import Secret
 
 log = logging.getLogger(__name__)
@@ -602,7 +603,7 @@ def connect(session: Onboarding | None = None, *, demo_user: str = "alex.analyst
     session = session or onboarding()
     if not session.is_authorized:
         if session.settings.target == "sandbox":
-            sandbox_demo_login(session.flow, user=demo_user)
+            demo_login(session.flow, user=demo_user)
             session.changed()
         else:
             from IPython.display import display

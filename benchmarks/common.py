@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import requests
 
+from adstudio_nb.demo import token_response
 from adstudio_nb.sandbox import Sandbox
-from adstudio_nb.sandbox.person import token_response
 
 T = TypeVar("T")
 

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from adstudio_nb.demo import consent, token_response
 from adstudio_nb.sandbox import Sandbox, SandboxApp
-from adstudio_nb.sandbox.person import consent, token_response
 
 __all__ = [
     "access_token",

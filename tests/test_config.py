@@ -291,10 +291,10 @@ def test_custom_hosts_with_the_custom_target(no_dotenv):
 
 
 def test_zero_configuration_is_the_embedded_sandbox(no_dotenv, sandbox, monkeypatch):
-    from adstudio_nb.sandbox import embedded
+    from adstudio_nb import demo
 
     monkeypatch.setattr(
-        embedded, "sandbox_settings_source", lambda url=None: embedded.endpoints_of(sandbox)
+        demo, "sandbox_settings_source", lambda url=None: demo.endpoints_of(sandbox)
     )
     s = load_settings(environ={})
     assert s.target == "sandbox" and s.client_id == sandbox.demo_app.client_id
@@ -306,7 +306,7 @@ def test_zero_configuration_is_the_embedded_sandbox(no_dotenv, sandbox, monkeypa
 
 
 def test_stand_alone_sandbox_keeps_tokens_in_files(no_dotenv, monkeypatch):
-    from adstudio_nb.sandbox import embedded
+    from adstudio_nb import demo
 
     source = SimpleNamespace(
         authorize_url="http://127.0.0.1:9/authorize",
@@ -318,14 +318,14 @@ def test_stand_alone_sandbox_keeps_tokens_in_files(no_dotenv, monkeypatch):
         redirect_uri="http://127.0.0.1:8888/callback",
         in_process=False,
     )
-    monkeypatch.setattr(embedded, "sandbox_settings_source", lambda url=None: source)
+    monkeypatch.setattr(demo, "sandbox_settings_source", lambda url=None: source)
     s = load_settings(environ={"ADSTUDIO_TARGET": "sandbox"})
     assert s.token_storage == "file" and s.target == "sandbox"
 
     def unreachable(url: str | None = None) -> None:
         raise ConnectionError("No adstudio_nb sandbox answers at http://127.0.0.1:9.")
 
-    monkeypatch.setattr(embedded, "sandbox_settings_source", unreachable)
+    monkeypatch.setattr(demo, "sandbox_settings_source", unreachable)
     with pytest.raises(ConfigurationError, match="No adstudio_nb sandbox"):
         load_settings(environ={})
 

@@ -34,7 +34,7 @@ from adstudio_nb.exceptions import (
     TokenRequestError,
     TransportError,
 )
-from adstudio_nb.onboarding import begin_login
+from adstudio_nb.login import begin_login
 from adstudio_nb.redaction import basic_value, find_secrets
 from adstudio_nb.token_store import FileTokenStore, MemoryTokenStore
 from tests.helpers import code_from, consent, revoke_in_dashboard

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from .auth import LoginRequest, OAuthFlow
 from .callback import CallbackListener
-from .exceptions import AdStudioError, AuthError, CallbackError, ConfigurationError
+from .exceptions import AdStudioError, AuthError, CallbackError
 from .redaction import Secret
 from .token_store import Token
 
@@ -208,26 +208,6 @@ def remote_kernel_reason(
     )
 
 
-def sandbox_demo_login(flow: OAuthFlow, *, user: str = "alex.analyst") -> Token:
-    """Log in to the sandbox as one of its demo users, with no browser (sandbox only).
-
-    Analysis notebooks and shared walkthroughs run unattended on the sandbox; there is no
-    person to protect there, so a scripted person consents on the sandbox's own page.
-
-    Raises:
-        ConfigurationError: the settings point at Spotify, where only a person may consent.
-    """
-    from .sandbox.person import consent
-
-    if flow.settings.target != "sandbox":
-        raise ConfigurationError(
-            "Only the sandbox has demo users: log in to Spotify with the login panel or "
-            "`adstudio-nb login`."
-        )
-    login = flow.start_login()
-    return flow.complete_login(consent(login.url, user=user), login)
-
-
 def explain(exc: BaseException) -> str:
     """Return the one- or two-sentence message to show a person for ``exc``.
 
@@ -249,5 +229,4 @@ __all__ = [
     "begin_login",
     "explain",
     "remote_kernel_reason",
-    "sandbox_demo_login",
 ]

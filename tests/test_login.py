@@ -10,11 +10,11 @@ import pytest
 
 from adstudio_nb.auth import OAuthFlow
 from adstudio_nb.config import Settings
+from adstudio_nb.demo import consent, demo_login
 from adstudio_nb.exceptions import ConfigurationError, StateMismatch
-from adstudio_nb.onboarding import begin_login, remote_kernel_reason, sandbox_demo_login
+from adstudio_nb.login import begin_login, remote_kernel_reason
 from adstudio_nb.redaction import Secret
 from adstudio_nb.sandbox import Sandbox
-from adstudio_nb.sandbox.person import consent
 from adstudio_nb.token_store import MemoryTokenStore
 
 
@@ -50,10 +50,10 @@ def test_a12_port_less_redirect_listens_on_a_free_port(sandbox: Sandbox) -> None
 def test_demo_login_is_for_the_sandbox_only(sandbox: Sandbox) -> None:
     """Only the sandbox has demo users; a Spotify app must be logged in by a person."""
     flow = OAuthFlow(Settings.for_sandbox(sandbox), store=MemoryTokenStore())
-    assert sandbox_demo_login(flow).fingerprint
+    assert demo_login(flow).fingerprint
     spotify = OAuthFlow(Settings.spotify("a" * 32, "b" * 32), store=MemoryTokenStore())
     with pytest.raises(ConfigurationError, match="demo users"):
-        sandbox_demo_login(spotify)
+        demo_login(spotify)
 
 
 def test_a3_a_paste_without_state_is_refused_and_the_listener_keeps_waiting(
