@@ -23,52 +23,62 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import http.client
 import json
 import logging
 import math
 import random
 import threading
 import time
-from collections import deque
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, urlsplit
 
 import orjson
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from . import __version__
 from .exceptions import (
     APIError,
     BadRequest,
+    IncompleteReport,
+    MalformedPayload,
     NotAllowedForAdsAPI,
     NotFound,
     RateLimited,
+    ResponseTooLarge,
     ServerError,
     TransportError,
     Unauthorized,
     UnprocessableReport,
 )
 from .paging import (
+    OffsetListing,
+    PagingLimits,
     ReportPart,
     items_of,
     iter_continuation_pages,
-    iter_offset_pages,
     ordered_map,
     plan_report_parts,
+    walk_offset_listings,
 )
 
 __all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
     "GENERAL",
     "NOT_ALLOWED_MESSAGE",
     "REPORTING",
     "AdsClient",
     "ClientStats",
     "Pacer",
+    "PagingLimits",
     "RateLimitPolicy",
     "RetryPolicy",
     "StaticToken",
@@ -79,6 +89,13 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The largest response body a client reads by default, after decompression (64 MiB)."""
+_CHUNK_BYTES = 256 * 1024  # decoded bytes per read: bounds what one read can expand to
+_DEFAULT_LIMIT = 50  # B3: the page size Spotify uses when no limit is sent
 
 GENERAL = "general"
 REPORTING = "reporting"
@@ -173,6 +190,8 @@ class RetryPolicy:
         backoff_max_s: the longest backoff.
         max_rate_limit_wait_s: the longest a 429's ``X-RateLimit-Reset``/``Retry-After`` may
             ask for; a longer wait raises ``RateLimited`` at once (B11).
+        rate_limit_budget_s: the longest one request waits for rate limits in all, over
+            every 429 it gets; past it ``RateLimited`` says how long Spotify still asks for.
     """
 
     max_attempts: int = 6
@@ -181,6 +200,7 @@ class RetryPolicy:
     backoff_s: float = 0.25
     backoff_max_s: float = 8.0
     max_rate_limit_wait_s: float = 60.0
+    rate_limit_budget_s: float = 120.0
 
     def backoff(self, failures: int, rng: random.Random) -> float:
         """Return the wait after ``failures`` consecutive failures: exponential, full jitter."""
@@ -485,7 +505,7 @@ def error_from_response(
         wait = f" Spotify asks to wait {retry_after:g} s." if retry_after is not None else ""
         return RateLimited(
             f"{where} stayed rate limited (429) past this client's retry budget.{wait} "
-            f"Spotify allows 1,500 requests per 30 s, 150 of them to reports (B11).{trace}",
+            f"Spotify allows 1,500 requests per 30 s, 150 of them to reports.{trace}",
             retry_after_s=retry_after,
             **context,
         )
@@ -539,27 +559,59 @@ class _Retry(Exception):
         self.error = error
 
 
+class _Cancelled(TransportError):
+    """Internal: work of a call that was interrupted, or of a client that was closed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The request was not sent: the call was interrupted or the client closed. Run it "
+            "again (with a new client if this one was closed)."
+        )
+
+
 def _join(ids: str | Sequence[str] | None) -> list[str] | None:
     if ids is None:
         return None
     return [ids] if isinstance(ids, str) else list(ids)
 
 
+def _socket_of(raw: Any) -> Any:
+    """Return the socket under a urllib3 response while it is being read, or None."""
+    connection = getattr(raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # http.client's buffered reader over the socket
+        fp = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if hasattr(sock, "settimeout") else None
+
+
 class AdsClient:
     """A client for Spotify's Ads API v3: typed errors, retries, pacing, concurrent paging.
+
+    Every call is bounded: each request has a wall-clock budget (``timeout_s``, the body
+    included), each body a size cap after decompression, each call a total wait for rate
+    limits (``RetryPolicy.rate_limit_budget_s``), and each listing or report walk caps on
+    items, pages and time (:class:`~adstudio_nb.paging.PagingLimits`). A ``KeyboardInterrupt``
+    in the caller's thread stops the walk's threads before their next request.
 
     Args:
         api_base_url: the API base, e.g. ``https://api-partner.spotify.com/ads/v3`` or a
             sandbox's ``sb.api_base_url``.
         token_source: where bearer tokens come from (:class:`TokenSource`).
         session: a ``requests.Session`` to use (one is made otherwise; one per client).
-        timeout_s: the read timeout of every request; connecting gets at most 10 s of it.
+        timeout_s: the budget of every request attempt, from sending to the body's last
+            byte; connecting gets at most 10 s of it.
         max_workers: threads for concurrent paging; the connection pool is sized to match.
-        pacing: keep under the rate limits (B11) with a :class:`Pacer`.
+        pacing: keep under the rate limits with a :class:`Pacer`.
         rate_limits: the limits to pace to (a shorter ``window_s`` for a scaled sandbox).
         retry: the retry budget (:class:`RetryPolicy`).
-        page_size: ``limit`` for offset and report paging (1-50, B3).
+        page_size: ``limit`` for offset and report paging (1-50).
         seed: seeds the backoff jitter (reproducible runs).
+        max_body_bytes: the largest response body accepted, after decompression (64 MiB).
+        paging_limits: caps on each listing or report walk (:class:`PagingLimits`).
+        clock: monotonic seconds for walk deadlines and the pacer (injectable for tests).
+        sleep: how to wait for backoffs, rate limits and pacing (injectable for tests); by
+            default a wait that an interrupt or :meth:`close` ends at once.
     """
 
     def __init__(
@@ -575,17 +627,29 @@ class AdsClient:
         retry: RetryPolicy | None = None,
         page_size: int = 50,
         seed: int | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        paging_limits: PagingLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         if not 1 <= page_size <= 50:
-            raise ValueError(f"page_size must be between 1 and 50 (B3), not {page_size}.")
+            raise ValueError(f"page_size must be between 1 and 50, not {page_size}.")
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, not {max_workers}.")
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be above 0 seconds, not {timeout_s}.")
+        if max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be at least 1, not {max_body_bytes}.")
         self.api_base_url = api_base_url.rstrip("/")
         self.token_source = token_source
         self.timeout_s = timeout_s
         self.max_workers = max_workers
         self.page_size = page_size
+        self.max_body_bytes = max_body_bytes
+        self.paging_limits = paging_limits or PagingLimits()
         self.retry = retry or RetryPolicy()
+        self._clock = clock
+        self._sleep = sleep
         policy = rate_limits or RateLimitPolicy()
         if not pacing:
             policy = RateLimitPolicy(
@@ -594,11 +658,13 @@ class AdsClient:
                 reporting_limit=policy.reporting_limit,
                 enabled=False,
             )
-        self.pacer = Pacer(policy)
+        self.pacer = Pacer(policy, clock=clock, sleep=sleep or time.sleep)
         self.stats = ClientStats()
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
+        self._local = threading.local()  # the cancel event of the walk a thread works for
+        self._walks: weakref.WeakSet[threading.Event] = weakref.WeakSet()
         self._owns_session = session is None
         self.session = session or requests.Session()
         # The pool holds a connection per thread (plus the caller's), so concurrent pages
@@ -623,11 +689,17 @@ class AdsClient:
     # -- life cycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the thread pool and close the session (if this client made it)."""
+        """Stop the client's walks and threads and close the session (if this client made it).
+
+        Never waits for a request in flight: queued work is cancelled, running work stops
+        before its next request, and a request being answered ends by its own deadline.
+        """
+        for cancel in list(self._walks):
+            cancel.set()
         with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
         if self._owns_session:
             self.session.close()
 
@@ -669,32 +741,47 @@ class AdsClient:
 
         Raises:
             APIError: a subclass per status (:func:`error_from_response`).
-            TransportError: the network kept failing.
+            RateLimited: rate limited for longer than ``RetryPolicy.rate_limit_budget_s`` in
+                all; ``retry_after_s`` says how long to wait.
+            TransportError: the network kept failing, an attempt passed ``timeout_s``, or a
+                body passed ``max_body_bytes`` (``ResponseTooLarge``).
         """
         method = method.upper()
         url = path if path.startswith(("http://", "https://")) else self.api_base_url + path
         bucket = rate_limit_bucket(urlsplit(url).path)
         retryable = method in _IDEMPOTENT
+        cancel: threading.Event | None = getattr(self._local, "cancel", None)
         refreshed = False
         failures = timeouts = limited = 0
+        rate_waited = 0.0
         attempt = 0
         while True:
+            if cancel is not None and cancel.is_set():
+                raise _Cancelled()
             if attempt:
                 self.stats.add(retries=1)
             attempt += 1
             token = self.token_source.access_token()
             try:
-                return self._attempt(method, url, bucket, token, params, json_body)
+                return self._attempt(method, url, bucket, token, params, json_body, cancel)
             except Unauthorized:
                 if refreshed:
                     raise
                 refreshed = True
                 self._refresh(token)  # B10: refresh once, then retry
+                continue
             except _Retry as retry:
                 if retry.kind == "429":
                     limited += 1
                     if limited >= self.retry.max_rate_limited:
                         raise retry.error from None
+                    wait = retry.wait_s or 0.0
+                    budget = self.retry.rate_limit_budget_s
+                    if rate_waited + wait > budget:
+                        raise self._over_rate_budget(
+                            retry.error, method, url, rate_waited, wait
+                        ) from None
+                    rate_waited += wait
                 elif retry.kind == "timeout":
                     timeouts += 1
                     if not retryable or timeouts > self.retry.max_timeouts:
@@ -703,17 +790,47 @@ class AdsClient:
                     failures += 1
                     if not retryable or failures >= self.retry.max_attempts:
                         raise retry.error from None
-                wait = retry.wait_s
-                if wait is None:  # exponential backoff with jitter
-                    wait = self._backoff(max(failures, timeouts))
-                if wait > 0:
-                    time.sleep(wait)
+                pause = retry.wait_s
+                if pause is None:  # exponential backoff with jitter
+                    pause = self._backoff(max(failures, timeouts))
+                self._pause(pause, cancel)
 
     def get(
         self, path: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None
     ) -> Any:
         """Send a GET and return the parsed JSON (see :meth:`request`)."""
         return self.request("GET", path, params=params)
+
+    def _over_rate_budget(
+        self, error: Exception, method: str, url: str, waited: float, wait: float
+    ) -> RateLimited:
+        context = error if isinstance(error, APIError) else APIError("")
+        budget = self.retry.rate_limit_budget_s
+        return RateLimited(
+            f"{method} {urlsplit(url).path} is still rate limited after waiting {waited:g} s, "
+            f"and Spotify asks for {wait:g} s more, past this client's budget of {budget:g} s "
+            f"(rate_limit_budget_s). Wait {math.ceil(wait)} s and run it again. Spotify allows "
+            "1,500 requests per 30 s, 150 of them to reports.",
+            retry_after_s=wait,
+            status_code=429,
+            trace_id=context.trace_id,
+            messages=context.messages,
+            error_codes=context.error_codes,
+            method=method,
+            url=urlsplit(url).path,
+        )
+
+    def _pause(self, seconds: float, cancel: threading.Event | None) -> None:
+        """Wait ``seconds``; an interrupt or :meth:`close` ends a real wait at once."""
+        if seconds > 0:
+            if self._sleep is not None:
+                self._sleep(seconds)
+            elif cancel is not None:
+                cancel.wait(seconds)
+            else:
+                time.sleep(seconds)
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled()
 
     def _backoff(self, failures: int) -> float:
         with self._rng_lock:
@@ -748,6 +865,45 @@ class AdsClient:
             settings = cache[origin] = {"proxies": found["proxies"], "verify": found["verify"]}
         return settings
 
+    def _acquire(self, bucket: str, cancel: threading.Event | None) -> float:
+        """Take a pacer slot, waiting as :meth:`_pause` does; return the seconds waited."""
+        waited = 0.0
+        while True:
+            wait = self.pacer.try_acquire(bucket)
+            if wait <= 0:
+                return waited
+            self._pause(wait, cancel)
+            waited += wait
+
+    def _read_body(self, response: requests.Response, where: str, deadline: float) -> bytes:
+        """Read a streamed body, decoded, within the deadline and the size cap."""
+        raw = response.raw
+        body = bytearray()
+        cap = self.max_body_bytes
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise requests.Timeout("the body did not arrive within the request's budget")
+            sock = _socket_of(raw)
+            if sock is not None:
+                # One read never outlasts the budget, however slowly the bytes trickle.
+                with contextlib.suppress(OSError):
+                    sock.settimeout(max(0.01, remaining))
+            # read1 returns what one socket read brings, decoded in pieces of at most the
+            # amount asked for: a compressed bomb never expands past the cap in memory.
+            chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                return bytes(body)
+            if len(body) + len(chunk) > cap:
+                raise ResponseTooLarge(
+                    f"{where} answered with a body larger than {cap:,} bytes "
+                    f"(max_body_bytes), so it was not read. If the answer is genuine, ask "
+                    "for less per request (a smaller page or date range) or raise "
+                    "max_body_bytes.",
+                    max_body_bytes=cap,
+                )
+            body += chunk
+
     def _attempt(
         self,
         method: str,
@@ -756,13 +912,18 @@ class AdsClient:
         token: str,
         params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None,
         json_body: Any,
+        cancel: threading.Event | None = None,
     ) -> Any:
-        waited = self.pacer.acquire(bucket)
+        waited = self._acquire(bucket, cancel)
         if waited:
             self.stats.add(paced=1, paced_s=waited)
         where = f"{method} {urlsplit(url).path}"
-        self.stats.add(requests=1)
+        response: requests.Response | None = None
         try:
+            if cancel is not None and cancel.is_set():  # after the pacer's wait: not sent
+                raise _Cancelled()
+            self.stats.add(requests=1)
+            deadline = time.monotonic() + self.timeout_s
             response = self.session.request(
                 method,
                 url,
@@ -771,28 +932,47 @@ class AdsClient:
                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                 timeout=(min(10.0, self.timeout_s), self.timeout_s),
                 allow_redirects=False,
+                stream=True,
                 **self._environment(url),
             )
-            content = response.content  # reads the whole body: truncation surfaces here
-        except requests.Timeout as exc:
+            content = self._read_body(response, where, deadline)
+        except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) as exc:
             self.stats.add(transport_errors=1, timeouts=1)
             error = TransportError(
-                f"{where} timed out after {self.timeout_s:g} s; the network or Spotify is slow."
+                f"{where} timed out: no complete answer within {self.timeout_s:g} s "
+                "(timeout_s); the network or Spotify is slow."
             )
             error.__cause__ = exc
             raise _Retry("timeout", None, error) from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        except (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            ConnectionError,
+        ) as exc:
             self.stats.add(transport_errors=1)
             error = TransportError(
-                f"{where} failed: the connection was refused, dropped or cut short "
-                f"({type(exc).__name__})."
+                f"{where} failed: the connection was refused, dropped or cut short, or the "
+                f"body could not be decoded ({type(exc).__name__})."
             )
             error.__cause__ = exc
             raise _Retry("network", None, error) from None
-        except requests.RequestException as exc:
+        except (TransportError, _Retry):
+            raise
+        except MemoryError as exc:
+            raise ResponseTooLarge(
+                f"{where} answered with a body too large for the memory left; ask for less "
+                "per request or lower max_body_bytes.",
+                max_body_bytes=self.max_body_bytes,
+            ) from exc
+        except (requests.RequestException, OSError, ValueError, TypeError) as exc:
             raise TransportError(f"{where} failed: {type(exc).__name__}.") from exc
         finally:
             self.pacer.release(bucket)
+            if response is not None:
+                response.close()  # a body not read to its end must not go back to the pool
         headers = response.headers
         self.pacer.observe(
             bucket,
@@ -812,6 +992,15 @@ class AdsClient:
                 error = TransportError(f"{where} returned a body that is not complete JSON.")
                 error.__cause__ = exc
                 raise _Retry("network", None, error) from None
+            except (RecursionError, OverflowError, MemoryError) as exc:
+                raise MalformedPayload(
+                    f"{where} returned JSON too deeply nested or too large to read "
+                    f"({type(exc).__name__}); it is not an Ads API answer. Report it to "
+                    "Spotify support if it persists.",
+                    status_code=status,
+                    method=method,
+                    url=urlsplit(url).path,
+                ) from exc
         api_error = error_from_response(
             status, content, method=method, url=url, headers=headers, redact=(token,)
         )
@@ -823,9 +1012,9 @@ class AdsClient:
             if wait > self.retry.max_rate_limit_wait_s:
                 raise RateLimited(
                     f"{where} is rate limited for {wait:g} s, longer than this client waits "
-                    f"(max_rate_limit_wait_s={self.retry.max_rate_limit_wait_s:g}). Wait and "
-                    "run it again, or raise the limit. Spotify allows 1,500 requests per 30 s, "
-                    "150 of them to reports (B11).",
+                    f"(max_rate_limit_wait_s={self.retry.max_rate_limit_wait_s:g}). Wait "
+                    f"{math.ceil(wait)} s and run it again, or raise the limit. Spotify "
+                    "allows 1,500 requests per 30 s, 150 of them to reports.",
                     retry_after_s=wait,
                     status_code=429,
                     trace_id=api_error.trace_id,
@@ -842,57 +1031,83 @@ class AdsClient:
             raise _Retry("5xx", None, api_error)
         raise api_error
 
-    # -- paging ------------------------------------------------------------------------------------
+    # -- walks -------------------------------------------------------------------------------------
 
-    def iter_pages(
+    @contextlib.contextmanager
+    def _walk(self) -> Iterator[threading.Event]:
+        """Give a call its cancel event: set on any error or interrupt, and by :meth:`close`."""
+        cancel = threading.Event()
+        self._walks.add(cancel)
+        try:
+            yield cancel
+        finally:
+            cancel.set()  # whatever ended the call, none of its work may start after it
+            self._walks.discard(cancel)
+
+    def _for_walk(self, cancel: threading.Event, fn: Callable[..., R], *args: Any) -> R:
+        """Run ``fn`` for the walk of ``cancel``: its requests check the event first."""
+        previous = getattr(self._local, "cancel", None)
+        self._local.cancel = cancel
+        try:
+            return fn(*args)
+        finally:
+            self._local.cancel = previous
+
+    def walk_listings(
         self,
-        path: str,
-        params: Mapping[str, Any] | None = None,
+        listings: Sequence[tuple[str, Mapping[str, Any] | None, str, str]],
         *,
-        items_key: str,
         on_page: Callable[[int], None] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the pages of an offset-paged listing in order, fetching ahead concurrently (B3).
+    ) -> list[list[dict[str, Any]]]:
+        """Return the items of offset-paged listings, all walked side by side (B3).
+
+        The one pager of every listing (:func:`~adstudio_nb.paging.walk_offset_listings`):
+        a listing ends on a short or empty page, ``total_results`` only tells which pages to
+        fetch ahead, duplicates by id are dropped, and the walk is capped by
+        :attr:`paging_limits`.
 
         Args:
-            path: the listing's path.
-            params: filters and sorting (``limit``/``offset`` are set here).
-            items_key: the key of the items in a page (``campaigns``).
+            listings: ``(path, params, items_key, what)`` per listing; ``limit`` and
+                ``offset`` are set here, ``what`` names it in messages.
             on_page: called with the number of items of each page, for progress bars.
+
+        Raises:
+            IncompleteListing: a cap was reached or a server repeated a page; the items that
+                arrived are on it.
         """
-        base = dict(params or {})
+        with self._walk() as cancel:
 
-        def fetch(offset: int) -> dict[str, Any]:
-            page = self.get(path, {**base, "limit": self.page_size, "offset": offset})
-            if on_page is not None:
-                on_page(len(items_of(page, items_key)))
-            return page
+            def fetcher(path: str, params: Mapping[str, Any] | None) -> Callable[[int], Any]:
+                base = {**(params or {}), "limit": self.page_size}
 
-        return iter_offset_pages(
-            fetch,
-            items_key=items_key,
-            page_size=self.page_size,
-            map_ordered=self._map_ordered,
-        )
+                def fetch(offset: int) -> Any:
+                    return self._for_walk(cancel, self.get, path, {**base, "offset": offset})
 
-    def iter_items(
+                return fetch
+
+            return walk_offset_listings(
+                [OffsetListing(fetcher(p, q), key, what) for p, q, key, what in listings],
+                page_size=self.page_size,
+                executor=self.pool,
+                max_in_flight=2 * self.max_workers,
+                limits=self.paging_limits,
+                clock=self._clock,
+                cancel=cancel,
+                on_page=on_page,
+            )
+
+    def list_items(
         self,
         path: str,
         params: Mapping[str, Any] | None = None,
         *,
         items_key: str,
+        what: str | None = None,
         on_page: Callable[[int], None] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the items of an offset-paged listing, in order (B3)."""
-        seen: set[Any] = set()
-        for page in self.iter_pages(path, params, items_key=items_key, on_page=on_page):
-            for item in items_of(page, items_key):
-                key = item.get("id") if isinstance(item, dict) else None
-                if isinstance(key, str):
-                    if key in seen:  # an object shifted across pages while paging (B3)
-                        continue
-                    seen.add(key)
-                yield item
+    ) -> list[dict[str, Any]]:
+        """Return every item of one offset-paged listing, in order (B3, :meth:`walk_listings`)."""
+        name = what or f"{items_key} at {path}"
+        return self.walk_listings([(path, params, items_key, name)], on_page=on_page)[0]
 
     def _map_ordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
         return ordered_map(self.pool, fn, items, max_in_flight=2 * self.max_workers)
@@ -903,20 +1118,34 @@ class AdsClient:
         """Return the current user's businesses (B1)."""
         return [b for b in items_of(self.get("/businesses"), "businesses") if isinstance(b, dict)]
 
+    @staticmethod
+    def _pages_further(first: Any, key: str) -> bool:
+        """Tell whether a business's ad accounts answer is one page of several (B1, B3).
+
+        The spec has no paging here; an older sample shows a ``paging`` object (with zeros in
+        the published one). An answer with paging and at least a default page of accounts
+        (50, B3), or a total above what came, is walked as a listing.
+        """
+        paging = first.get("paging") if isinstance(first, dict) else None
+        if not isinstance(paging, dict):
+            return False
+        total = paging.get("total_results")
+        count = len(items_of(first, key))
+        return count >= _DEFAULT_LIMIT or (isinstance(total, int) and total > count)
+
     def business_ad_accounts(self, business_id: str) -> list[dict[str, Any]]:
-        """Return the ad accounts of a business (B1); pages if an old answer carries paging."""
+        """Return the ad accounts of a business (B1); walks pages if the answer carries paging."""
         path = f"/businesses/{quote(business_id, safe='')}/ad_accounts"
         first = self.get(path)
-        items = list(items_of(first, "ad_accounts"))
-        paging = first.get("paging")
-        if isinstance(paging, dict) and (paging.get("total_results") or 0) > len(items):
-            items = list(self.iter_items(path, items_key="ad_accounts"))
-        return items
+        if not self._pages_further(first, "ad_accounts"):
+            return list(items_of(first, "ad_accounts"))
+        what = f"ad accounts of business {business_id}"
+        return self.list_items(path, items_key="ad_accounts", what=what)
 
     def all_ad_accounts(self) -> list[dict[str, Any]]:
         """Return the ad accounts of every business of the user, businesses fetched at once."""
         businesses = self.businesses()
-        ids = [b.get("id") for b in businesses]
+        ids = [b.get("id") or "" for b in businesses]
         if not all(isinstance(i, str) and i for i in ids):
             raise APIError(
                 "The Ads API listed a business without an id, so its ad accounts cannot be "
@@ -924,7 +1153,24 @@ class AdsClient:
                 status_code=200,
                 url="/businesses",
             )
-        return [a for chunk in self._map_ordered(self.business_ad_accounts, ids) for a in chunk]
+        paths = [f"/businesses/{quote(str(i), safe='')}/ad_accounts" for i in ids]
+        with self._walk() as cancel:
+            firsts = list(self._map_ordered(lambda p: self._for_walk(cancel, self.get, p), paths))
+        paged = [n for n, first in enumerate(firsts) if self._pages_further(first, "ad_accounts")]
+        walked = (
+            self.walk_listings(
+                [
+                    (paths[n], None, "ad_accounts", f"ad accounts of business {ids[n]}")
+                    for n in paged
+                ]
+            )
+            if paged
+            else []
+        )
+        chunks = [list(items_of(first, "ad_accounts")) for first in firsts]
+        for n, items in zip(paged, walked, strict=True):
+            chunks[n] = items
+        return [a for chunk in chunks for a in chunk]
 
     def ad_account(self, ad_account_id: str) -> dict[str, Any]:
         """Return one ad account (B1, B2)."""
@@ -945,9 +1191,12 @@ class AdsClient:
             kind: the listing (``campaigns``, ``ad_sets``, ``ads``, ``assets``, ``audiences``).
             params: filters and sorting as in the spec (lists are sent as repeated keys, B4).
             on_page: progress callback (items per page).
+
+        Raises:
+            IncompleteListing: the listing could not be read to its end (see
+                :meth:`walk_listings`).
         """
-        path = f"/ad_accounts/{quote(ad_account_id, safe='')}/{kind}"
-        return list(self.iter_items(path, params, items_key=kind, on_page=on_page))
+        return self.list_objects_many([ad_account_id], kind, params, on_page=on_page)[0]
 
     def list_objects_many(
         self,
@@ -959,59 +1208,21 @@ class AdsClient:
     ) -> list[list[dict[str, Any]]]:
         """Return the ``kind`` objects of several accounts, all pages side by side (B3).
 
-        The first page of every account is requested at once; as each arrives, the rest of
-        that account's pages join the same queue, so the client's threads never idle between
-        accounts. The result has one list per account, in the accounts' order, items in
-        offset order (duplicates by id dropped).
+        One walk over every account (:meth:`walk_listings`): first pages go out at once, and
+        as each arrives the pages its total promises join the same bounded queue, so the
+        client's threads never idle between accounts. The result has one list per account,
+        in the accounts' order, items in offset order (duplicates by id dropped).
         """
-        base = {**(params or {}), "limit": self.page_size}
-        paths = [f"/ad_accounts/{quote(a, safe='')}/{kind}" for a in ad_account_ids]
-        pages: list[dict[int, list[dict[str, Any]]]] = [{} for _ in paths]
-        walk: list[int] = []  # accounts whose first page had no total: paged in order below
-        # Futures in submission order. A first page's worker queues that account's remaining
-        # pages itself, before its own future completes, so the caller's thread only collects
-        # results and never wakes up to schedule (waking it per page cost GIL time).
-        futures: deque[Future[tuple[int, int, dict[str, Any]]]] = deque()
-        stopped = threading.Event()
-
-        def fetch(job: tuple[int, int]) -> tuple[int, int, dict[str, Any]]:
-            index, offset = job
-            page = self.get(paths[index], {**base, "offset": offset})
-            items = items_of(page, kind)
-            if on_page is not None:
-                on_page(len(items))
-            if offset == 0 and not stopped.is_set():
-                paging = page.get("paging")
-                total = paging.get("total_results") if isinstance(paging, dict) else None
-                step = len(items) if 0 < len(items) < self.page_size else self.page_size
-                if isinstance(total, int) and items:
-                    for more in range(step, total, step):
-                        futures.append(self.pool.submit(fetch, (index, more)))
-            return index, offset, page
-
-        futures.extend(self.pool.submit(fetch, (i, 0)) for i in range(len(paths)))
-        try:
-            while futures:
-                index, offset, page = futures.popleft().result()
-                items = list(items_of(page, kind))
-                pages[index][offset] = items
-                paging = page.get("paging")
-                total = paging.get("total_results") if isinstance(paging, dict) else None
-                if offset == 0 and not isinstance(total, int) and len(items) >= self.page_size:
-                    walk.append(index)  # no total: the plain walk, in order
-        finally:
-            stopped.set()
-            while futures:  # workers may still append: drain rather than iterate
-                futures.popleft().cancel()
-        for index in walk:
-            pages[index] = {
-                0: [
-                    i
-                    for p in self.iter_pages(paths[index], params, items_key=kind)
-                    for i in p.get(kind) or []
-                ]
-            }
-        return [_unique([i for o in sorted(p) for i in p[o]]) for p in pages]
+        listings = [
+            (
+                f"/ad_accounts/{quote(a, safe='')}/{kind}",
+                params,
+                kind,
+                f"{kind.replace('_', ' ')} of ad account {a}",
+            )
+            for a in ad_account_ids
+        ]
+        return self.walk_listings(listings, on_page=on_page)
 
     # -- reports (B5-B8) ---------------------------------------------------------------------------
 
@@ -1025,21 +1236,43 @@ class AdsClient:
         """Fetch report parts concurrently; yield each part's pages, in the parts' order (B5, B6).
 
         Each part pages sequentially through its continuation tokens; parts run side by side
-        on the client's threads, paced under the reporting limit (B11).
+        on the client's threads, paced under the reporting limit (B11). Every part is capped
+        by :attr:`paging_limits` (pages and rows per part, time for the whole report).
+
+        Raises:
+            IncompleteReport: a part could not be followed to its end; its ``items`` hold
+                the rows of every part up to and including the one that stopped.
         """
         path = f"/ad_accounts/{quote(ad_account_id, safe='')}/aggregate_reports"
+        what = f"the report of ad account {ad_account_id}"
+        with self._walk() as cancel:
+            deadline = self._clock() + self.paging_limits.max_seconds
 
-        def fetch_part(part: ReportPart) -> list[dict[str, Any]]:
-            pages = []
-            for page in iter_continuation_pages(
-                lambda params: self.get(path, params), part.params(self.page_size)
-            ):
-                if on_page is not None:
-                    on_page(len(items_of(page, "rows")))
-                pages.append(page)
-            return pages
+            def fetch_part(part: ReportPart) -> list[dict[str, Any]]:
+                pages = []
+                walk = iter_continuation_pages(
+                    lambda params: self._for_walk(cancel, self.get, path, params),
+                    part.params(self.page_size),
+                    what=what,
+                    limits=self.paging_limits,
+                    clock=self._clock,
+                    deadline=deadline,
+                )
+                for page in walk:
+                    if on_page is not None:
+                        on_page(len(items_of(page, "rows")))
+                    pages.append(page)
+                return pages
 
-        return self._map_ordered(fetch_part, parts)
+            rows: list[Any] = []
+            try:
+                for pages in self._map_ordered(fetch_part, parts):
+                    for page in pages:
+                        rows.extend(page.get("rows") or [])
+                    yield pages
+            except IncompleteReport as exc:
+                exc.items = rows + exc.items
+                raise
 
     def aggregate_report_pages(
         self,
@@ -1095,7 +1328,7 @@ class AdsClient:
     ) -> dict[str, Any]:
         """Return deduplicated totals over at most 50 entities (B8)."""
         if not 1 <= len(entity_ids) <= 50:
-            raise ValueError("Totals take 1 to 50 entity ids (B8); deduplication cannot span more.")
+            raise ValueError("Totals take 1 to 50 entity ids; deduplication cannot span more.")
         params: dict[str, Any] = {
             "entity_type": entity_type,
             "entity_ids": list(entity_ids),
@@ -1141,18 +1374,6 @@ def _object(body: Any) -> dict[str, Any]:
             f"The Ads API answered with {type(body).__name__} where a JSON object was expected."
         )
     return body
-
-
-def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[Any] = set()
-    out = []
-    for item in items:
-        key = item.get("id") if isinstance(item, dict) else None
-        if key is not None and key in seen:
-            continue
-        seen.add(key)
-        out.append(item)
-    return out
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -33,8 +33,13 @@ contains a secret, token, authorization code or Basic header (context travels as
     │   ├── NotFound                           404
     │   ├── UnprocessableReport                422: data too thin for an insight report (B8)
     │   ├── RateLimited                        429 past the retry budget (B11)
-    │   └── ServerError                        5xx past the retry budget
+    │   ├── ServerError                        5xx past the retry budget
+    │   ├── MalformedPayload (ValueError)      a body not shaped like the Ads API's answer
+    │   └── IncompleteResult                   paging stopped before the end; partial items kept
+    │       ├── IncompleteListing              an offset-paged listing (B3)
+    │       └── IncompleteReport               a continuation-token report (B6)
     └── TransportError                         the network failed: refused, dropped, timed out
+        └── ResponseTooLarge                   a body past the client's size cap
 """
 
 from __future__ import annotations
@@ -55,14 +60,19 @@ __all__ = [
     "CodeInvalid",
     "CodeVerifierMismatch",
     "ConfigurationError",
+    "IncompleteListing",
+    "IncompleteReport",
+    "IncompleteResult",
     "InvalidClient",
     "InvalidGrant",
+    "MalformedPayload",
     "NotAllowedForAdsAPI",
     "NotFound",
     "RateLimited",
     "RedirectParseError",
     "RedirectURIError",
     "RedirectURIMismatch",
+    "ResponseTooLarge",
     "ServerError",
     "StateMismatch",
     "TokenRequestError",
@@ -279,5 +289,57 @@ class ServerError(APIError):
     """The Ads API kept failing on its side (5xx) past the retry budget."""
 
 
+class MalformedPayload(APIError, ValueError):
+    """A body (from the Ads API, or passed to a loader) that is not shaped like its answer."""
+
+
+class IncompleteResult(APIError):
+    """Paging stopped before the end: a cap was reached or the server's pages did not add up.
+
+    Attributes:
+        what: which listing or report, in words (``campaigns of ad account 1f0c...``).
+        pages: pages received before it stopped.
+        items: the items (listings) or rows (reports) that did arrive, in order.
+        reason: a short tag of why it stopped (``max_items``, ``max_pages``, ``max_time``,
+            ``repeated_token``, ``repeated_page``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        what: str = "",
+        pages: int = 0,
+        items: list[Any] | None = None,
+        reason: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.what = what
+        self.pages = pages
+        self.items = list(items or [])
+        self.reason = reason
+
+
+class IncompleteListing(IncompleteResult):
+    """An offset-paged listing (campaigns, ad sets, ...) that could not be read to its end (B3)."""
+
+
+class IncompleteReport(IncompleteResult):
+    """A report whose continuation tokens could not be followed to the end (B6)."""
+
+
 class TransportError(AdStudioError):
     """The network failed: connection refused or dropped, timeout, or a truncated body."""
+
+
+class ResponseTooLarge(TransportError):
+    """A response body (after decompression) larger than the client accepts.
+
+    Attributes:
+        max_body_bytes: the cap that was passed.
+    """
+
+    def __init__(self, message: str, *, max_body_bytes: int) -> None:
+        super().__init__(message)
+        self.max_body_bytes = max_body_bytes

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .client import parse_json
-from .exceptions import APIError
+from .exceptions import AdStudioError, MalformedPayload
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -367,7 +367,7 @@ TOTALS_KEY_COLUMNS: tuple[Column, ...] = (
 
 
 def _readable(loader: Callable[P, R]) -> Callable[P, R]:
-    """Turn a payload that is not shaped like the Ads API's into an ``APIError``.
+    """Turn a payload that is not shaped like the Ads API's into ``MalformedPayload``.
 
     The message names the loader and the kind of damage, never the payload's values (they
     could hold anything).
@@ -377,6 +377,8 @@ def _readable(loader: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return loader(*args, **kwargs)
+        except AdStudioError:
+            raise
         except (
             ValueError,
             TypeError,
@@ -385,8 +387,9 @@ def _readable(loader: Callable[P, R]) -> Callable[P, R]:
             IndexError,
             OverflowError,
             RecursionError,
+            MemoryError,
         ) as exc:
-            raise APIError(
+            raise MalformedPayload(
                 f"{loader.__name__} could not read this payload ({type(exc).__name__}): it is "
                 "not shaped like the Ads API's answer, or it was cut short. Fetch it again."
             ) from exc
@@ -503,20 +506,51 @@ def objects_frame(
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
 
-def _items(data: Any, key: str) -> list[Mapping[str, Any]]:
-    """Return the objects of a page, of a list of pages, or of a list of objects."""
-    if data is None:
+def _refuse(key: str, found: str) -> MalformedPayload:
+    return MalformedPayload(
+        f"Expected {key} as the Ads API sends them (a {{'{key}': [...]}} page, one object, or "
+        f"a list of either), but got {found}. Pass the parsed answer of the {key} request."
+    )
+
+
+def _objects_in(value: Any, key: str) -> list[Mapping[str, Any]]:
+    """Return a page's list of objects (null: none); anything else is refused."""
+    if value is None:
         return []
+    if not isinstance(value, list):
+        raise _refuse(key, f"'{key}' holding {type(value).__name__}")
+    for entry in value:
+        if not isinstance(entry, Mapping):
+            raise _refuse(key, f"'{key}' holding {type(entry).__name__} items")
+    return value
+
+
+def _items(data: Any, key: str) -> list[Mapping[str, Any]]:
+    """Return the objects of a page, of one object, or of a list of pages or objects.
+
+    A page is a mapping with ``key`` (``{"campaigns": [...], "paging": ...}``); one object
+    (``GET /ad_accounts/{id}``, B1) is a mapping with an ``id``. Anything else (a mapping
+    with neither, a list of numbers, a number) is refused: loading it as an empty frame
+    would hide the mistake.
+    """
     if isinstance(data, (bytes, str)):
         data = parse_json(data)
     if isinstance(data, Mapping):
-        return list(data.get(key) or [])
+        if key in data and "id" not in data:
+            return list(_objects_in(data.get(key), key))
+        if "id" in data:
+            return [data]
+        raise _refuse(key, "an object with neither a list of them nor an 'id'")
+    if data is None or not isinstance(data, Iterable):
+        raise _refuse(key, type(data).__name__)
     out: list[Mapping[str, Any]] = []
     for entry in data:
         if isinstance(entry, (bytes, str)):
             entry = parse_json(entry)
-        if isinstance(entry, Mapping) and key in entry and "id" not in entry:
-            out.extend(entry.get(key) or [])
+        if not isinstance(entry, Mapping):
+            raise _refuse(key, f"a list holding {type(entry).__name__}")
+        if key in entry and "id" not in entry:
+            out.extend(_objects_in(entry.get(key), key))
         else:
             out.append(entry)
     return out
@@ -677,10 +711,27 @@ class ReportFrameBuilder:
         return [*self._fields, *self._extra]
 
     def add_page(self, page: Mapping[str, Any] | bytes | str) -> int:
-        """Add a page (parsed JSON, or its raw bytes); return the number of rows added."""
+        """Add a page (parsed JSON, or its raw bytes); return the number of rows added.
+
+        Raises:
+            MalformedPayload: not an object with a list of ``rows`` (B5, B8).
+        """
         if isinstance(page, (bytes, str)):
-            page = parse_json(page)
-        return self.add_rows(page.get("rows") or [])  # type: ignore[union-attr]
+            try:
+                page = parse_json(page)
+            except (ValueError, RecursionError) as exc:
+                raise MalformedPayload(
+                    "A report page is not complete JSON: it was cut short. Fetch it again."
+                ) from exc
+        if not isinstance(page, Mapping) or "rows" not in page:
+            raise MalformedPayload(
+                "A report page must be an object with 'rows' as the Ads API sends it, not "
+                f"{type(page).__name__ if not isinstance(page, Mapping) else 'one without rows'}."
+            )
+        rows = page.get("rows")
+        if rows is not None and not isinstance(rows, list):
+            raise MalformedPayload(f"A report page's 'rows' is {type(rows).__name__}, not a list.")
+        return self.add_rows(rows or [])
 
     def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Add report rows (``AggregateReportRow``, insight or totals rows); return the count."""

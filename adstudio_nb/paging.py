@@ -1,47 +1,61 @@
 """Paging logic of the Ads API: offset pages, continuation tokens, and splitting big reports.
 
-This module owns the pure parts of paging: walking offset-paged listings (B3) with the pages
-after the first fetched concurrently once ``paging.total_results`` is known, following
-continuation tokens (B6, sending only the token), an order-keeping bounded concurrent map,
-and :func:`plan_report_parts`, which cuts a large aggregate report (B5) into independent
-parts: entity ids in batches of at most 50 and time windows Spotify accepts (90 days for DAY,
-14 days for HOUR), further cut so parts can run side by side.
+This module owns the pure parts of paging. :func:`walk_offset_listings` is the one pager of
+offset-paged listings (B3), one or many side by side: a listing ends only on a short or empty
+page, ``paging.total_results`` is a hint that lets the pages after the first be fetched
+ahead concurrently (never the truth: Spotify's own samples carry all zeros), items are
+deduplicated by id, and every walk has caps (:class:`PagingLimits`) past which it raises
+:class:`~adstudio_nb.exceptions.IncompleteListing` with what did arrive.
+:func:`iter_continuation_pages` follows continuation tokens (B6, sending only the token)
+until one is null, ``""`` or absent, refusing any token seen before in the walk.
+:func:`ordered_map` is an order-keeping bounded concurrent map, and
+:func:`plan_report_parts` cuts a large aggregate report (B5) into independent parts: entity
+ids in batches of at most 50 and time windows Spotify accepts (90 days for DAY, 14 days for
+HOUR), further cut so parts can run side by side.
 
-It never does HTTP itself (callers pass a ``fetch`` function; ``client`` does the requests)
+It never does HTTP itself (callers pass ``fetch`` functions; ``client`` does the requests)
 and never imports pandas.
 
 Example:
     >>> pages = {0: {"items": [1, 2], "paging": {"total_results": 5}},
     ...          2: {"items": [3, 4]}, 4: {"items": [5]}}
-    >>> [i for p in iter_offset_pages(pages.__getitem__, items_key="items", page_size=2)
-    ...  for i in p["items"]]
-    [1, 2, 3, 4, 5]
+    >>> walk_offset_listings([OffsetListing(pages.__getitem__, "items")], page_size=2)
+    [[1, 2, 3, 4, 5]]
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import queue
+import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from .exceptions import APIError
+from .exceptions import IncompleteListing, IncompleteReport, MalformedPayload
 
 __all__ = [
     "MAX_DAY_WINDOW_DAYS",
     "MAX_ENTITY_IDS",
     "MAX_HOUR_WINDOW_HOURS",
+    "OffsetListing",
+    "PagingLimits",
     "ReportPart",
+    "dedupe_by_id",
     "items_of",
     "iter_continuation_pages",
-    "iter_offset_pages",
     "ordered_map",
     "parse_utc",
     "plan_report_parts",
+    "walk_offset_listings",
 ]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,6 +63,30 @@ R = TypeVar("R")
 MAX_ENTITY_IDS = 50  # B5: entity_ids takes at most 50 ids
 MAX_DAY_WINDOW_DAYS = 90  # B5: DAY ranges at most 90 days (counted inclusively, to be safe)
 MAX_HOUR_WINDOW_HOURS = 14 * 24  # B5: HOUR only for the last 14 days
+_POLL_S = 0.2  # how often a waiting walk looks at its deadline (and lets Ctrl-C in)
+
+
+@dataclass(frozen=True)
+class PagingLimits:
+    """Caps on one listing or report walk, far above any real account.
+
+    A walk past a cap stops with :class:`~adstudio_nb.exceptions.IncompleteListing` (or
+    ``IncompleteReport``) carrying what arrived, instead of paging without end through a
+    server that never says "last page".
+
+    Attributes:
+        max_items: items (listings) or rows (reports) of one walk.
+        max_pages: pages (requests that succeeded) of one walk.
+        max_seconds: wall-clock seconds of one call, all its walks together.
+    """
+
+    max_items: int = 100_000
+    max_pages: int = 5_000
+    max_seconds: float = 30 * 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_items < 1 or self.max_pages < 1 or not self.max_seconds > 0:
+            raise ValueError("PagingLimits need max_items, max_pages and max_seconds above 0.")
 
 
 def ordered_map(
@@ -77,9 +115,9 @@ def ordered_map(
 
 
 def items_of(page: Any, key: str) -> list[Any]:
-    """Return ``page[key]`` as a list (absent: empty); anything else is an ``APIError``."""
+    """Return ``page[key]`` as a list (absent: empty); anything else is ``MalformedPayload``."""
     if not isinstance(page, dict):
-        raise APIError(
+        raise MalformedPayload(
             f"The Ads API answered with {type(page).__name__} where a JSON object with "
             f"'{key}' was expected. Try again; if it persists, quote the request to support."
         )
@@ -87,98 +125,368 @@ def items_of(page: Any, key: str) -> list[Any]:
     if items is None:
         return []
     if not isinstance(items, list):
-        raise APIError(f"The Ads API's '{key}' is {type(items).__name__}, not a list.")
+        raise MalformedPayload(f"The Ads API's '{key}' is {type(items).__name__}, not a list.")
     return items
 
 
-def _serial_map(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-    return map(fn, items)
+def dedupe_by_id(items: Iterable[Any]) -> list[Any]:
+    """Return ``items`` in order without repeats of an id seen before (B3).
+
+    An object can shift across pages while a listing is paged (B3): it then arrives twice.
+    Only text ids count: an item without one (or with an odd one) is always kept.
+    """
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = item.get("id") if isinstance(item, dict) else None
+        if isinstance(key, str):
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(item)
+    return out
 
 
-def iter_offset_pages(
-    fetch: Callable[[int], dict[str, Any]],
+@dataclass
+class OffsetListing:
+    """One offset-paged listing for :func:`walk_offset_listings` (B3).
+
+    Attributes:
+        fetch: returns the page at an offset (the caller sends ``limit`` and ``offset``).
+        items_key: the key of the items in a page (``campaigns``).
+        what: the listing in words, for messages (``campaigns of ad account 1f0c...``).
+    """
+
+    fetch: Callable[[int], Any]
+    items_key: str
+    what: str = "the listing"
+
+
+@dataclass
+class _Walk:
+    """The state of one listing's walk."""
+
+    listing: OffsetListing
+    index: int
+    step: int = 0  # the server's page size, known from the first page
+    plan_end: int = 0  # offsets below it are fetched ahead (from the total hint)
+    next_offset: int = 0  # the next offset not yet sent
+    end: int | None = None  # the offset of the first short page: the walk's last page
+    pages: dict[int, list[Any]] = field(default_factory=dict)
+    contiguous: int = 0  # pages from offset 0 on that arrived without a gap
+    contiguous_items: int = 0
+    seen_ids: set[str] = field(default_factory=set)
+    in_flight: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.end is not None and self.contiguous * self.step > self.end
+
+    def prefix(self) -> list[Any]:
+        """Return the items of the pages from offset 0 on without a gap (what surely arrived)."""
+        if not self.step:
+            return []
+        out: list[Any] = []
+        for n in range(self.contiguous):
+            out.extend(self.pages[n * self.step])
+        return dedupe_by_id(out)
+
+
+def _page_total(page: Any) -> int | None:
+    paging = page.get("paging") if isinstance(page, dict) else None
+    total = paging.get("total_results") if isinstance(paging, Mapping) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def walk_offset_listings(
+    listings: Sequence[OffsetListing],
     *,
-    items_key: str,
     page_size: int = 50,
-    map_ordered: Callable[[Callable[[int], dict[str, Any]], Sequence[int]], Iterator[Any]]
-    | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield every page of an offset-paged listing in order (B3).
+    executor: Executor | None = None,
+    max_in_flight: int = 1,
+    limits: PagingLimits | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    cancel: threading.Event | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> list[list[Any]]:
+    """Walk offset-paged listings to their ends; return each one's items, deduplicated (B3).
 
-    The first page tells ``paging.total_results``; the remaining offsets are then fetched
-    through ``map_ordered`` (concurrently, in order). A page without a total (B1's
-    ``ad_accounts`` has none in the spec) is followed one page at a time while pages are full.
+    A listing ends on its first short (or empty) page, never on ``paging.total_results``:
+    Spotify's samples carry zeros there, and objects added while paging make any total a
+    snapshot. The total is a hint only: the offsets it promises are fetched ahead, side by
+    side with the other listings' pages, at most ``max_in_flight`` at a time; past the
+    hint a listing goes on one page at a time while its pages are full. A hint larger than
+    what arrives costs at most ``max_in_flight`` spare requests.
+
+    A server that caps pages below ``page_size`` pages by its own size (the first page's);
+    one that answers more than ``page_size`` items does not page at all, so its first page
+    is the whole listing.
 
     Args:
-        fetch: returns the page at an offset.
-        items_key: the key of the items (``campaigns``).
-        page_size: the ``limit`` sent (1-50).
-        map_ordered: an order-keeping map; serial when omitted.
+        listings: the listings to walk.
+        page_size: the ``limit`` the fetch functions send.
+        executor: runs the fetches concurrently; None fetches one page at a time here.
+        max_in_flight: pages requested and not yet handled, over all listings.
+        limits: the caps of each walk (:class:`PagingLimits`).
+        clock: monotonic seconds, for ``limits.max_seconds``.
+        cancel: set by the caller (or set here on any error or interrupt): no fetch starts
+            once it is set, and the fetches already queued are cancelled.
+        on_page: called with the number of items of each page as it is handled.
+
+    Returns:
+        One list per listing, in the listings' order, items in offset order.
+
+    Raises:
+        IncompleteListing: a cap was reached, or a server repeated a whole page; it carries
+            the items that arrived (``items``) and how many pages (``pages``).
+        MalformedPayload: a page that is not an object with a list of items.
     """
-    mapper = map_ordered or _serial_map
-    first = fetch(0)
-    yield first
-    items = items_of(first, items_key)
-    paging = first.get("paging")
-    total = paging.get("total_results") if isinstance(paging, dict) else None
-    if not isinstance(total, int):
-        offset, last = len(items), items
-        while len(last) >= page_size:
-            page = fetch(offset)
-            yield page
-            last = items_of(page, items_key)
-            offset += len(last)
-        return
-    # A server that caps the page below our limit still pages consistently by its own size.
-    step = len(items) if 0 < len(items) < page_size else page_size
-    seen = len(items)
-    if seen >= total or not items:
-        return
-    page = first
-    for page in mapper(fetch, range(step, total, step)):
-        seen += len(items_of(page, items_key))
-        yield page
-    # Objects added while paging (B3 totals are a snapshot): walk on until a short page.
-    offset = max(total, seen)
-    latest = page.get("paging")
-    grown = isinstance(latest, dict) and (latest.get("total_results") or 0) > total
-    while grown:
-        page = fetch(offset)
-        got = items_of(page, items_key)
-        if not got:
-            break
-        yield page
-        offset += len(got)
-        grown = len(got) >= step
+    limits = limits or PagingLimits()
+    cancel = cancel or threading.Event()
+    deadline = clock() + limits.max_seconds
+    walks = [_Walk(listing, i) for i, listing in enumerate(listings)]
+    results: queue.SimpleQueue[tuple[_Walk, int, Any, BaseException | None]] = queue.SimpleQueue()
+    futures: dict[tuple[int, int], Future[None]] = {}
+    window = max(1, max_in_flight)
+    ready: deque[tuple[_Walk, int]] = deque()  # requests waiting for room in the window
+    in_flight = 0
+
+    def run(walk: _Walk, offset: int) -> None:
+        if cancel.is_set():
+            results.put((walk, offset, None, _Cancelled()))
+            return
+        try:
+            page = walk.listing.fetch(offset)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            results.put((walk, offset, None, exc))
+        else:
+            results.put((walk, offset, page, None))
+
+    def send() -> None:
+        nonlocal in_flight
+        while ready and in_flight < window:
+            walk, offset = ready.popleft()
+            if walk.end is not None and offset > walk.end:
+                walk.in_flight -= 1  # queued ahead, now known to lie past the end
+                continue
+            in_flight += 1
+            if executor is None:
+                run(walk, offset)
+            else:
+                futures[(walk.index, offset)] = executor.submit(run, walk, offset)
+
+    def plan(walk: _Walk) -> None:
+        """Queue the offsets this walk may fetch now (``walk.in_flight`` counts queued ones)."""
+        while walk.end is None and walk.step:
+            offset = walk.next_offset
+            if offset // walk.step >= limits.max_pages or offset >= limits.max_items + walk.step:
+                return  # the cap check in handle() raises once the pages before it are in
+            # Past the hint: one page at a time, once every page before it arrived full.
+            if offset >= walk.plan_end and (walk.in_flight or walk.contiguous * walk.step < offset):
+                return
+            ready.append((walk, offset))
+            walk.in_flight += 1
+            walk.next_offset += walk.step
+
+    def incomplete(walk: _Walk, reason: str, detail: str) -> IncompleteListing:
+        items = walk.prefix()
+        return IncompleteListing(
+            f"Paging {walk.listing.what} stopped after {walk.contiguous} pages and "
+            f"{len(items)} items: {detail} The result would be incomplete, so none is "
+            "returned; the items that arrived are on this error's .items.",
+            what=walk.listing.what,
+            pages=walk.contiguous,
+            items=items,
+            reason=reason,
+        )
+
+    def handle(walk: _Walk, offset: int, page: Any) -> None:
+        items = items_of(page, walk.listing.items_key)
+        if on_page is not None:
+            on_page(len(items))
+        if offset == 0:
+            total = _page_total(page)
+            walk.step = page_size
+            if 0 < len(items) < page_size and total is not None and total > len(items):
+                # A short first page while the total says more: the server caps pages below
+                # our limit, and pages consistently by its own size.
+                walk.step = len(items)
+            if len(items) > page_size:  # no paging by limit here: this is the whole listing
+                walk.step = len(items)
+                walk.end = 0
+            if total is not None and total > len(items) and walk.end is None:
+                # Hint: the pages up to the total, and the one after (which must be short).
+                last = min(total, limits.max_items)
+                walk.plan_end = (last // walk.step + 1) * walk.step
+            walk.next_offset = walk.step
+        if walk.end is not None and offset > walk.end:
+            return  # past the end: a page fetched ahead that is not part of the listing
+        if offset % walk.step:
+            return  # cannot happen with our own offsets; ignore rather than mis-file
+        if len(items) < walk.step and (walk.end is None or offset < walk.end):
+            walk.end = offset
+        walk.pages[offset] = items
+        while walk.contiguous * walk.step in walk.pages:
+            got = walk.pages[walk.contiguous * walk.step]
+            fresh = [i for i in got if not _seen(walk.seen_ids, i)]
+            if got and not fresh and len(got) >= walk.step and walk.contiguous:
+                raise incomplete(
+                    walk,
+                    "repeated_page",
+                    f"the page at offset {walk.contiguous * walk.step} repeated objects "
+                    "already listed, so the server is not paging by offset.",
+                )
+            walk.contiguous += 1
+            walk.contiguous_items += len(got)
+        if walk.end is None or walk.contiguous * walk.step <= walk.end:
+            if walk.contiguous_items > limits.max_items:
+                raise incomplete(
+                    walk, "max_items", f"it passed the cap of {limits.max_items:,} items."
+                )
+            if walk.contiguous >= limits.max_pages:
+                raise incomplete(
+                    walk, "max_pages", f"it reached the cap of {limits.max_pages:,} pages."
+                )
+
+    try:
+        for walk in walks:
+            ready.append((walk, 0))
+            walk.in_flight += 1
+        send()
+        while in_flight:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                walk = next(w for w in walks if not w.done)
+                raise incomplete(
+                    walk,
+                    "max_time",
+                    f"the listings took longer than {limits.max_seconds:g} s "
+                    "(PagingLimits.max_seconds).",
+                )
+            try:
+                walk, offset, page, error = results.get(timeout=min(_POLL_S, remaining))
+            except queue.Empty:
+                continue
+            in_flight -= 1
+            walk.in_flight -= 1
+            futures.pop((walk.index, offset), None)
+            if error is not None:
+                if walk.end is not None and offset > walk.end:
+                    continue  # a page past the end failed: it does not matter
+                raise error
+            handle(walk, offset, page)
+            if walk.end is not None:
+                hint = walk.plan_end > walk.end + walk.step
+                if hint and offset == walk.end:
+                    log.debug(
+                        "%s: the total said more than arrived; the listing ends at %d items",
+                        walk.listing.what,
+                        walk.end + len(walk.pages.get(walk.end, [])),
+                    )
+            plan(walk)
+            send()
+    except BaseException:
+        cancel.set()
+        for future in futures.values():
+            future.cancel()
+        raise
+    finally:
+        cancel.set()  # nothing more of this walk may start, whatever happens next
+    for walk in walks:
+        if not walk.done:  # every page arrived but the end was not seen: a cap (checked above)
+            raise incomplete(walk, "max_pages", "no short page arrived before the caps.")
+    return [w.prefix() for w in walks]
+
+
+def _seen(seen: set[str], item: Any) -> bool:
+    key = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(key, str):
+        return False
+    if key in seen:
+        return True
+    seen.add(key)
+    return False
+
+
+class _Cancelled(Exception):
+    """Internal: a fetch skipped because its walk was cancelled."""
 
 
 def iter_continuation_pages(
-    fetch: Callable[[dict[str, Any]], dict[str, Any]], params: dict[str, Any]
+    fetch: Callable[[dict[str, Any]], Any],
+    params: dict[str, Any],
+    *,
+    what: str = "the report",
+    limits: PagingLimits | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    deadline: float | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield report pages by following ``continuation_token`` until it is null or absent (B6).
+    """Yield report pages by following ``continuation_token`` to the end (B6).
 
-    The follow-up requests send only the token: Spotify ignores other parameters then and
-    answers with a warning (B6).
+    The walk ends on a token that is null, ``""`` or absent. The follow-up requests send only
+    the token: Spotify ignores other parameters then and answers with a warning (B6).
+
+    Args:
+        fetch: returns the page for some query parameters.
+        params: the first request's parameters.
+        what: the report in words, for messages.
+        limits: caps on pages and rows (:class:`PagingLimits`).
+        clock: monotonic seconds, for the deadline.
+        deadline: a ``clock`` time after which the walk stops (default: ``max_seconds`` on).
+
+    Raises:
+        IncompleteReport: a token seen before in this walk (any earlier one), or a cap; it
+            carries the rows that arrived.
+        MalformedPayload: a page that is not an object with ``rows``, or a token not text.
     """
+    limits = limits or PagingLimits()
+    if deadline is None:
+        deadline = clock() + limits.max_seconds
+    rows: list[Any] = []
+    seen: set[str] = set()
+    pages = 0
+
+    def stop(reason: str, detail: str) -> IncompleteReport:
+        return IncompleteReport(
+            f"Paging {what} stopped after {pages} pages and {len(rows)} rows: {detail} The "
+            "report would be incomplete; the rows that arrived are on this error's .items. "
+            "Try the report again.",
+            what=what,
+            pages=pages,
+            items=rows,
+            reason=reason,
+        )
+
     page = fetch(params)
-    items_of(page, "rows")  # B5: a page is an object with rows
-    yield page
-    previous = None
     while True:
+        rows.extend(items_of(page, "rows"))  # B5: a page is an object with rows
+        pages += 1
+        yield page
         token = page.get("continuation_token")
-        if not token:
+        if token is None or token == "":
             return
         if not isinstance(token, str):
-            raise APIError("The Ads API's continuation_token is not a string (B6).")
-        if token == previous:
-            raise APIError(
-                "The Ads API returned the same continuation token twice; stopping to avoid an "
-                "endless loop (B6). Try the report again."
+            raise MalformedPayload(
+                f"The Ads API's continuation_token is {type(token).__name__}, not text, so "
+                f"{what} cannot be followed. Try again; if it persists, report it to support."
             )
-        previous = token
+        if token in seen:
+            raise stop(
+                "repeated_token",
+                "the server sent a continuation token it had sent before, which would loop "
+                "without end.",
+            )
+        seen.add(token)
+        if pages >= limits.max_pages:
+            raise stop("max_pages", f"it reached the cap of {limits.max_pages:,} pages.")
+        if len(rows) > limits.max_items:
+            raise stop("max_items", f"it passed the cap of {limits.max_items:,} rows.")
+        if clock() >= deadline:
+            raise stop(
+                "max_time",
+                f"it took longer than {limits.max_seconds:g} s (PagingLimits.max_seconds).",
+            )
         page = fetch({"continuation_token": token})
-        items_of(page, "rows")
-        yield page
 
 
 # -- splitting reports (B5) ---------------------------------------------------------------------
@@ -327,7 +635,7 @@ def plan_report_parts(
                 raise ValueError("The report's end is before its start.")
             if days > MAX_DAY_WINDOW_DAYS:
                 raise ValueError(
-                    f"A LIFETIME report covers at most {MAX_DAY_WINDOW_DAYS} days (B5); its "
+                    f"A LIFETIME report covers at most {MAX_DAY_WINDOW_DAYS} days; its "
                     "reach and frequency cannot be added up from shorter ones. Ask for DAY "
                     "granularity, or a shorter range."
                 )

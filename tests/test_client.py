@@ -15,6 +15,7 @@ import requests
 from adstudio_nb.client import (
     NOT_ALLOWED_MESSAGE,
     AdsClient,
+    PagingLimits,
     RateLimitPolicy,
     RetryPolicy,
     StaticToken,
@@ -24,9 +25,13 @@ from adstudio_nb.client import (
 from adstudio_nb.exceptions import (
     APIError,
     BadRequest,
+    IncompleteListing,
+    IncompleteReport,
+    MalformedPayload,
     NotAllowedForAdsAPI,
     NotFound,
     RateLimited,
+    ResponseTooLarge,
     ServerError,
     TransportError,
     Unauthorized,
@@ -34,6 +39,8 @@ from adstudio_nb.exceptions import (
 )
 from adstudio_nb.sandbox import FaultPlan, Sandbox
 from tests.helpers import access_token
+from tests.reliability import hostile_server
+from tests.reliability.hostile_server import HostileServer
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 FAST_RETRY = RetryPolicy(max_attempts=10, backoff_s=0.01, backoff_max_s=0.05)
@@ -348,16 +355,155 @@ def test_b3_an_error_on_a_later_page_of_many_accounts_is_raised(
         assert c.get("/ad_accounts/a/campaigns", {"offset": 0, "limit": 50})  # still usable
 
 
-def test_b3_listing_dedupe_survives_odd_ids(monkeypatch) -> None:
+def test_b3_listing_dedupe_survives_odd_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """B3: duplicates across pages are dropped by id; an id that is not text cannot crash it."""
-    client = AdsClient("http://127.0.0.1:9", StaticToken("t"), pacing=False)
-    pages = [
-        {"campaigns": [{"id": ["odd"]}, {"id": "a"}]},
-        {"campaigns": [{"id": "a"}, {"id": "b"}]},
-    ]
-    monkeypatch.setattr(client, "iter_pages", lambda *args, **kwargs: iter(pages))
-    try:
-        items = list(client.iter_items("/ad_accounts/x/campaigns", items_key="campaigns"))
-    finally:
-        client.close()
+    pages = {
+        0: {"campaigns": [{"id": ["odd"]}, {"id": "a"}]},
+        2: {"campaigns": [{"id": "a"}, {"id": "b"}]},
+        4: {"campaigns": []},
+    }
+    with AdsClient("http://127.0.0.1:9", StaticToken("t"), pacing=False, page_size=2) as client:
+        monkeypatch.setattr(client, "get", lambda path, params: pages[params["offset"]])
+        items = client.list_items("/ad_accounts/x/campaigns", items_key="campaigns")
     assert items == [{"id": ["odd"]}, {"id": "a"}, {"id": "b"}]
+
+
+# -- complete or loud, and bounded, against a hostile server (B3, B6, B11) ------------------------
+
+ACCOUNT = hostile_server.ACCOUNT
+
+
+class FakeSleep:
+    """Records waits instead of waiting."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def _hostile_client(server: HostileServer, **options: Any) -> AdsClient:
+    defaults: dict[str, Any] = {"pacing": False, "max_workers": 4, "retry": FAST_RETRY}
+    return AdsClient(server.api_base_url, StaticToken("hostile"), **{**defaults, **options})
+
+
+def test_b3_published_zero_paging_lists_all_60_campaigns() -> None:
+    """B3: Spotify's published samples carry paging zeros; 60 campaigns are 60, not 50."""
+    with HostileServer("zero_paging") as server, _hostile_client(server) as c:
+        items = c.list_objects(ACCOUNT, "campaigns")
+        many = c.list_objects_many([ACCOUNT, ACCOUNT], "campaigns")
+    assert [i["id"] for i in items] == [hostile_server._item(n)["id"] for n in range(60)]
+    assert [len(m) for m in many] == [60, 60]
+
+
+def test_b3_full_pages_without_total_end_in_incomplete_listing_with_the_items() -> None:
+    """B1/B3: full pages of new items forever end at the item cap, typed, items attached."""
+    limits = PagingLimits(max_items=500)
+    with (
+        HostileServer("no_total") as server,
+        _hostile_client(server, paging_limits=limits) as c,
+        pytest.raises(IncompleteListing) as caught,
+    ):
+        c.list_objects(ACCOUNT, "campaigns")
+    error = caught.value
+    assert error.reason == "max_items" and len(error.items) > 500 and error.pages > 10
+    assert f"campaigns of ad account {ACCOUNT}" in str(error) and "items" in str(error)
+    assert isinstance(error, APIError) and server.count <= error.pages + 1
+
+
+def test_b3_a_page_cap_also_ends_a_walk() -> None:
+    """B3: the page cap holds whatever the item cap."""
+    with (
+        HostileServer("no_total") as server,
+        _hostile_client(server, paging_limits=PagingLimits(max_pages=7)) as c,
+        pytest.raises(IncompleteListing) as caught,
+    ):
+        c.list_objects(ACCOUNT, "campaigns")
+    assert caught.value.reason == "max_pages" and caught.value.pages == 7
+    assert server.count == 7
+
+
+def test_b3_a_lying_total_with_empty_pages_costs_a_bounded_number_of_requests() -> None:
+    """B3: total_results 10**12 then empty pages: the first empty page ends the walk."""
+    with HostileServer("lying_total") as server, _hostile_client(server) as c:
+        items = c.list_objects(ACCOUNT, "campaigns")
+        sent = server.count
+        many = c.list_objects_many([ACCOUNT] * 5, "campaigns")
+        sent_many = server.count - sent
+    assert len(items) == 50 and [len(m) for m in many] == [50] * 5
+    window = 2 * c.max_workers  # pages fetched ahead at most, per listing
+    assert sent <= 1 + window and sent_many <= 5 * (1 + window)
+
+
+def test_b6_ever_new_continuation_tokens_end_in_incomplete_report() -> None:
+    """B6: a server that never stops handing out new tokens is stopped by the page cap."""
+    with (
+        HostileServer("endless_tokens") as server,
+        _hostile_client(server, paging_limits=PagingLimits(max_pages=30)) as c,
+        pytest.raises(IncompleteReport) as caught,
+    ):
+        list(c.aggregate_report_pages(ACCOUNT, entity_type="AD_ACCOUNT", fields=["CLICKS"]))
+    assert caught.value.reason == "max_pages" and len(caught.value.items) == 30
+    assert server.count == 30
+
+
+def test_b6_a_token_seen_before_is_refused_not_only_the_previous_one() -> None:
+    """B6: tokens a, b, a, b...: the third page's token was seen two pages earlier."""
+    with (
+        HostileServer("alternating_tokens") as server,
+        _hostile_client(server) as c,
+        pytest.raises(IncompleteReport) as caught,
+    ):
+        list(c.aggregate_report_pages(ACCOUNT, entity_type="AD_ACCOUNT", fields=["CLICKS"]))
+    assert caught.value.reason == "repeated_token" and server.count == 3
+    assert len(caught.value.items) == 3
+
+
+def test_a_gzip_bomb_is_refused_past_the_body_cap() -> None:
+    """A body that expands past max_body_bytes is a typed error, never a MemoryError."""
+    with (
+        HostileServer("gzip_bomb", bomb_bytes=64 * 1024 * 1024) as server,
+        _hostile_client(server, max_body_bytes=4 * 1024 * 1024) as c,
+        pytest.raises(ResponseTooLarge) as caught,
+    ):
+        c.businesses()
+    assert caught.value.max_body_bytes == 4 * 1024 * 1024
+    assert "max_body_bytes" in str(caught.value) and isinstance(caught.value, TransportError)
+
+
+def test_a_trickled_body_ends_at_the_request_deadline() -> None:
+    """timeout_s bounds the whole request: one byte a second never keeps a call alive."""
+    retry = RetryPolicy(max_timeouts=1, backoff_s=0.01)
+    with (
+        HostileServer("trickle") as server,
+        _hostile_client(server, timeout_s=1.0, retry=retry) as c,
+        pytest.raises(TransportError, match="timed out") as caught,
+    ):
+        c.businesses()
+    assert "timeout_s" in str(caught.value)
+    assert server.count == 2 and c.stats.timeouts == 2
+
+
+def test_b11_retry_after_59_forever_stops_at_the_wait_budget() -> None:
+    """B11: Retry-After 59 on every answer: two waits fit the 120 s budget, the third not."""
+    sleep = FakeSleep()
+    with (
+        HostileServer("retry_after") as server,
+        _hostile_client(server, sleep=sleep, retry=RetryPolicy()) as c,
+        pytest.raises(RateLimited) as caught,
+    ):
+        c.businesses()
+    assert sleep.slept == [59, 59] and server.count == 3
+    assert caught.value.retry_after_s == 59
+    assert "59 s" in str(caught.value) and "rate_limit_budget_s" in str(caught.value)
+
+
+def test_deeply_nested_json_is_a_typed_error() -> None:
+    """A body nested past the parsers' depth is a MalformedPayload, not a RecursionError."""
+    with (
+        HostileServer("deep_json") as server,
+        _hostile_client(server) as c,
+        pytest.raises(MalformedPayload),
+    ):
+        c.businesses()

@@ -4,12 +4,13 @@ become typed frames; empty results keep columns and dtypes; the B7 sentinel is n
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from adstudio_nb import frames
-from adstudio_nb.exceptions import APIError
+from adstudio_nb.exceptions import APIError, MalformedPayload
 
 # The spec's AggregateReportResponse example rows (B5), plus a conversion count (B7).
 REPORT_PAGE = {
@@ -352,7 +353,7 @@ def test_b5_raw_pages_as_bytes_and_text_load_like_parsed_ones() -> None:
     raw = [json.dumps(p) for p in MIXED_PAGES]
     pd.testing.assert_frame_equal(frames.report_frame(raw, FIELDS), parsed)
     pd.testing.assert_frame_equal(frames.report_frame([r.encode() for r in raw], FIELDS), parsed)
-    with pytest.raises(APIError, match="could not read"):
+    with pytest.raises(APIError, match="not complete JSON"):
         frames.report_frame([b'{"rows": [{"entity_id": "a"'], FIELDS)
 
 
@@ -380,3 +381,73 @@ def test_categories_in_another_order_keep_their_own_codes() -> None:
     for values in (first, second):
         assert values[0] == "b" and pd.isna(values[1]) and values[2] == "a"
     assert list(second.categories) == ["b", "a"]
+
+
+# -- one object, a page, or a list: anything else is refused (B1, B3) ----------------------------
+
+ACCOUNT_OBJECT = {  # a GET /ad_accounts/{id} answer: one object, no wrapper (B1)
+    "id": "2f1f6b8e-6b1e-4b5e-9d43-5f3f1d7b8a10",
+    "business_id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    "name": "Northwind Audio",
+    "status": "ACTIVE",
+    "currency_code": "USD",
+}
+BUSINESS_OBJECT = {
+    "id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    "name": "Northwind",
+    "type": "AGENCY",
+}
+
+
+def test_b1_a_single_object_loads_as_one_row() -> None:
+    """B1: one business or ad account (GET of one object) is one row, not an empty frame."""
+    accounts = frames.ad_accounts_frame(ACCOUNT_OBJECT)
+    assert accounts["id"].tolist() == [ACCOUNT_OBJECT["id"]]
+    assert accounts["currency_code"].tolist() == ["USD"]
+    business = frames.businesses_frame(BUSINESS_OBJECT)
+    assert business["name"].tolist() == ["Northwind"]
+    wrapped = frames.ad_accounts_frame({"ad_accounts": [ACCOUNT_OBJECT]})
+    pd.testing.assert_frame_equal(accounts, wrapped)
+    pd.testing.assert_frame_equal(frames.ad_accounts_frame([ACCOUNT_OBJECT]), wrapped)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"campaign": []},  # a key of another listing
+        {"paging": {"total_results": 3}},  # paging without items
+        {},
+        [1, 2, 3],
+        ["x"],
+        {"campaigns": {"id": "c"}},
+        {"campaigns": [1]},
+        42,
+        None,
+    ],
+    ids=[
+        "other-key",
+        "paging-only",
+        "empty-dict",
+        "numbers",
+        "text",
+        "dict-items",
+        "number-items",
+        "number",
+        "none",
+    ],
+)
+def test_b3_loaders_refuse_what_is_not_a_page_an_object_or_a_list(payload: Any) -> None:
+    """B3: a payload with nothing recognisable is a typed error, never an empty frame."""
+    with pytest.raises(MalformedPayload) as caught:
+        frames.campaigns_frame(payload)
+    assert isinstance(caught.value, APIError) and isinstance(caught.value, ValueError)
+    assert "campaigns" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("page", [{"granularity": "DAY"}, [1], {"rows": {"a": 1}}, 7])
+def test_b5_report_pages_without_rows_are_refused(page: Any) -> None:
+    """B5: a report page must hold rows; anything else is typed, not an empty report."""
+    with pytest.raises(MalformedPayload):
+        frames.report_frame([page])
+    with pytest.raises(MalformedPayload):
+        frames.ReportFrameBuilder(["CLICKS"]).add_page(page)

@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 
 from adstudio_nb.client import GENERAL, REPORTING, Pacer, RateLimitPolicy, rate_limit_bucket
-from adstudio_nb.exceptions import APIError
+from adstudio_nb.exceptions import IncompleteListing, IncompleteReport, MalformedPayload
 from adstudio_nb.paging import (
+    OffsetListing,
+    PagingLimits,
     iter_continuation_pages,
-    iter_offset_pages,
     ordered_map,
     parse_utc,
     plan_report_parts,
+    walk_offset_listings,
 )
 
 
@@ -54,38 +56,144 @@ def _listing(n: int, page_size: int, *, with_total: bool = True):
 # -- B3 offset paging ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n", [0, 1, 49, 50, 51, 237])
+def _walk(*fetches: Any, page_size: int = 10, pool: Any = None, **options: Any) -> Any:
+    return walk_offset_listings(
+        [OffsetListing(f, "items", f"listing {n}") for n, f in enumerate(fetches)],
+        page_size=page_size,
+        executor=pool,
+        max_in_flight=4 if pool else 1,
+        **options,
+    )
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 10, 11, 50, 237])
 def test_b3_offset_pages_complete_and_ordered_with_concurrency(n: int) -> None:
     fetch, calls = _listing(n, 10)
     with ThreadPoolExecutor(4) as pool:
-        pages = list(
-            iter_offset_pages(
-                fetch,
-                items_key="items",
-                page_size=10,
-                map_ordered=lambda fn, items: ordered_map(pool, fn, items, max_in_flight=4),
-            )
-        )
-    items = [i for p in pages for i in p["items"]]
+        [items] = _walk(fetch, pool=pool)
     assert items == list(range(n))
-    assert sorted(calls) == list(range(0, max(n, 1), 10))  # each page fetched exactly once
+    # Each page exactly once, up to and including the first short (or empty) one.
+    assert sorted(calls) == list(range(0, n // 10 * 10 + 1, 10))
 
 
 def test_b1_pages_without_total_are_followed_while_full() -> None:
     fetch, calls = _listing(23, 10, with_total=False)
-    items = [
-        i for p in iter_offset_pages(fetch, items_key="items", page_size=10) for i in p["items"]
-    ]
-    assert items == list(range(23))
+    assert _walk(fetch) == [list(range(23))]
     assert calls == [0, 10, 20]
 
 
 def test_b3_server_capping_page_size_still_pages_consistently() -> None:
     fetch, _calls = _listing(30, 5)  # the server gives 5 though 10 were asked for
-    items = [
-        i for p in iter_offset_pages(fetch, items_key="items", page_size=10) for i in p["items"]
+    assert _walk(fetch) == [list(range(30))]
+
+
+@pytest.mark.parametrize("total", [0, None, 3, 10**12])
+def test_b3_the_total_is_a_hint_the_short_page_is_the_end(total: int | None) -> None:
+    """B3: zeros (published samples), none, too small or a lie: the items are the truth."""
+
+    def fetch(offset: int) -> dict[str, Any]:
+        page: dict[str, Any] = {"items": list(range(offset, min(60, offset + 10)))}
+        if total is not None:
+            page["paging"] = {"total_results": total, "page_size": 0, "offset": 0}
+        return page
+
+    with ThreadPoolExecutor(4) as pool:
+        assert _walk(fetch, pool=pool) == [list(range(60))]
+    assert _walk(fetch) == [list(range(60))]
+
+
+def test_b3_many_listings_share_one_bounded_window() -> None:
+    fetches = [_listing(n, 10) for n in (0, 35, 100, 7)]
+    in_flight = peak = 0
+    lock = threading.Lock()
+
+    def counted(fetch: Any) -> Any:
+        def wrapped(offset: int) -> Any:
+            nonlocal in_flight, peak
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            try:
+                return fetch(offset)
+            finally:
+                with lock:
+                    in_flight -= 1
+
+        return wrapped
+
+    with ThreadPoolExecutor(8) as pool:
+        result = _walk(*(counted(f) for f, _ in fetches), pool=pool)
+    assert result == [list(range(n)) for n in (0, 35, 100, 7)]
+    assert peak <= 4
+
+
+def test_b3_caps_end_in_incomplete_listing_with_the_items_that_arrived() -> None:
+    def endless(offset: int) -> dict[str, Any]:
+        return {"items": [{"id": f"i{n}"} for n in range(offset, offset + 10)]}
+
+    with pytest.raises(IncompleteListing) as caught:
+        _walk(endless, limits=PagingLimits(max_pages=5))
+    assert caught.value.pages == 5 and len(caught.value.items) == 50
+    assert caught.value.what == "listing 0" and "listing 0" in str(caught.value)
+    with pytest.raises(IncompleteListing, match="cap of 25 items"):
+        _walk(endless, limits=PagingLimits(max_items=25))
+
+
+def test_b3_time_cap_ends_a_walk() -> None:
+    clock = FakeClock()
+
+    def slow(offset: int) -> dict[str, Any]:
+        clock.now += 60  # each page "takes" a minute
+        return {"items": list(range(offset, offset + 10))}
+
+    with pytest.raises(IncompleteListing) as caught:
+        _walk(slow, limits=PagingLimits(max_seconds=200), clock=clock)
+    assert caught.value.reason == "max_time"
+
+
+def test_b3_a_server_repeating_the_same_full_page_is_refused() -> None:
+    page = {"items": [{"id": f"i{n}"} for n in range(10)]}
+    with pytest.raises(IncompleteListing) as caught:
+        _walk(lambda offset: page)
+    assert caught.value.reason == "repeated_page" and len(caught.value.items) == 10
+
+
+def test_b3_a_page_larger_than_the_limit_is_the_whole_listing() -> None:
+    calls: list[int] = []
+
+    def fetch(offset: int) -> dict[str, Any]:
+        calls.append(offset)
+        return {"items": [{"id": f"i{n}"} for n in range(25)]}  # limit 10 ignored
+
+    assert len(_walk(fetch)[0]) == 25 and calls == [0]
+
+
+def test_b3_a_page_that_is_not_an_object_is_malformed() -> None:
+    with pytest.raises(MalformedPayload):
+        _walk(lambda offset: [1, 2])
+
+
+def test_b3_duplicates_across_pages_are_dropped_by_id() -> None:
+    pages = {0: [{"id": "a"}, {"id": "b"}], 2: [{"id": "b"}, {"id": "c"}], 4: []}
+    assert _walk(lambda o: {"items": pages[o]}, page_size=2) == [
+        [{"id": "a"}, {"id": "b"}, {"id": "c"}]
     ]
-    assert items == list(range(30))
+
+
+def test_cancel_stops_fetches_that_have_not_started() -> None:
+    cancel = threading.Event()
+    started: list[int] = []
+
+    def fetch(offset: int) -> dict[str, Any]:
+        started.append(offset)
+        if offset == 20:
+            cancel.set()
+            raise KeyboardInterrupt
+        return {"items": list(range(offset, offset + 10)), "paging": {"total_results": 10**6}}
+
+    with ThreadPoolExecutor(2) as pool, pytest.raises(KeyboardInterrupt):
+        _walk(fetch, pool=pool, cancel=cancel)
+    assert cancel.is_set() and len(started) < 12
 
 
 # -- B6 continuation tokens ----------------------------------------------------------------------
@@ -109,8 +217,40 @@ def test_b6_follow_up_sends_only_the_token() -> None:
 
 
 def test_b6_a_repeated_token_stops_with_an_error() -> None:
-    with pytest.raises(APIError, match="same continuation token"):
+    with pytest.raises(IncompleteReport, match="continuation token it had sent before"):
         list(iter_continuation_pages(lambda p: {"rows": [], "continuation_token": "x"}, {}))
+
+
+@pytest.mark.parametrize("ending", ["null", "absent", "empty"])
+def test_b6_null_absent_and_empty_tokens_all_end_the_walk(ending: str) -> None:
+    def fetch(params: dict[str, Any]) -> dict[str, Any]:
+        if "continuation_token" not in params:
+            return {"rows": [1], "continuation_token": "t1"}
+        page: dict[str, Any] = {"rows": [2]}
+        if ending != "absent":
+            page["continuation_token"] = None if ending == "null" else ""
+        return page
+
+    assert [p["rows"] for p in iter_continuation_pages(fetch, {})] == [[1], [2]]
+
+
+def test_b6_any_earlier_token_is_refused_and_caps_hold() -> None:
+    tokens = iter(["a", "b", "c", "a"])
+    with pytest.raises(IncompleteReport) as caught:
+        list(
+            iter_continuation_pages(lambda p: {"rows": [0], "continuation_token": next(tokens)}, {})
+        )
+    assert caught.value.reason == "repeated_token" and len(caught.value.items) == 4
+    counter = itertools.count()
+    with pytest.raises(IncompleteReport) as capped:
+        list(
+            iter_continuation_pages(
+                lambda p: {"rows": [0], "continuation_token": str(next(counter))},
+                {},
+                limits=PagingLimits(max_pages=9),
+            )
+        )
+    assert capped.value.reason == "max_pages" and capped.value.pages == 9
 
 
 def test_ordered_map_keeps_order_and_raises_first_error() -> None:
