@@ -1,9 +1,12 @@
 """What an Ads API handler of the sandbox receives: the request and who is asking.
 
-The application (``app.py``) checks the bearer token (B10), applies rate limits (B11) and faults,
-then calls a handler with an :class:`ApiContext`. Handlers return a JSON-able value (sent as
-200) or a ``werkzeug`` ``Response``, and raise ``SandboxHTTPError`` (see ``errors.py``) for
-Spotify-shaped errors.
+The application (``app.py``, with ``bearer.py``) checks the bearer token (B10), applies rate
+limits (B11) and faults, then calls a handler with an :class:`ApiContext`. Handlers return a
+JSON-able value (sent as 200) or a ``werkzeug`` ``Response``, and raise ``SandboxHTTPError``
+(see ``errors.py``) for Spotify-shaped errors.
+
+Owns the context and the rate-limit bucket marker (:func:`reporting`). Never imports a handler
+module or the application: handlers and the application both import this one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class ApiContext:
         data: the seeded data set.
         clock: the sandbox clock (report windows and "now" come from it).
         shapes: the answer shapes this sandbox sends (``shapes.py``).
+        async_reports: the sandbox's submitted async CSV reports by id (B8).
     """
 
     request: Request
@@ -45,6 +49,7 @@ class ApiContext:
     data: AdsData
     clock: SandboxClock
     shapes: ResponseShapes = field(default_factory=ResponseShapes)
+    async_reports: dict[str, Any] = field(default_factory=dict)
 
 
 def reporting(handler: Handler) -> Handler:

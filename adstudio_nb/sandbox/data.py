@@ -637,8 +637,6 @@ class AdsData:
         reference = anchor or self.clock.now_datetime()
         self.anchor_day = int(reference.timestamp() // DAY_S)
         self._lock = threading.RLock()
-        # B8: async CSV reports live as long as the sandbox; reports.py owns their rules.
-        self.async_reports: dict[str, Any] = {}
         self._businesses: list[Business] | None = None
         self._accounts: dict[str, AdAccount] | None = None
         self._accounts_of: dict[str, list[AdAccount]] = {}

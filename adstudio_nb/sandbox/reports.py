@@ -880,7 +880,7 @@ def create_async_report(ctx: ApiContext, ad_account_id: str) -> Response:
     entities, days = _async_entities(ctx.data, account, report)
     report = AsyncReport(**{**asdict(report), "rows": len(entities) * max(1, len(days))})
     with _async_lock:
-        ctx.data.async_reports[report.id] = report
+        ctx.async_reports[report.id] = report
     return json_response({"id": report.id}, status=201)
 
 
@@ -888,7 +888,7 @@ def _async_report(ctx: ApiContext, ad_account_id: str, report_id: str) -> AsyncR
     account = account_for(ctx, ad_account_id)
     report_id = check_uuid(report_id, "report_id")
     with _async_lock:
-        report = ctx.data.async_reports.get(report_id)
+        report = ctx.async_reports.get(report_id)
     if not isinstance(report, AsyncReport) or report.account_id != account.id:
         raise ads_error(404, f"Report {report_id} not found.", code="NOT_FOUND")
     return report

@@ -4,6 +4,11 @@
 background thread and stops it on exit. The object exposes the URLs a client needs, the demo
 app's credentials, the clock, and the switches (latency, rate limits, faults).
 
+Owns the server's life cycle and the building of the sandbox's state
+(:class:`~adstudio_nb.sandbox.state.SandboxState`), which it hands to the WSGI application. Never
+answers a request itself, and no other sandbox module imports it (only the client-side
+helpers ``embedded.py`` and ``person.py`` do).
+
 Example:
     >>> import requests
     >>> with Sandbox() as sb:
@@ -27,6 +32,7 @@ from .faults import FaultPlan
 from .ratelimit import WINDOW_S, RateLimiter
 from .registry import AccountsRegistry, SandboxApp
 from .shapes import SPEC, ResponseShapes
+from .state import SandboxState
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +86,77 @@ class Sandbox:
         fixed_secrets: bool = False,
     ) -> None:
         self.host = "127.0.0.1"
-        # Tells one run of a sandbox from the next: tokens of a previous run mean nothing here.
-        self.instance_id = uuid.uuid4().hex[:12]
         self.requested_port = port
         self.seed = seed
-        self.latency_ms = latency_ms
-        self.faults = faults
-        self.clock = clock or SandboxClock()
-        self.shapes = ResponseShapes(shapes)
-        self.rate_limiter = RateLimiter(rate_limits, window_s=rate_limit_window_s)
-        self.registry = AccountsRegistry(self.clock, seed=seed, fixed_secrets=fixed_secrets)
-        self.data = AdsData(seed=seed, scale=scale, clock=self.clock, **(data_options or {}))
+        clock = clock or SandboxClock()
+        self.state = SandboxState(
+            registry=AccountsRegistry(clock, seed=seed, fixed_secrets=fixed_secrets),
+            data=AdsData(seed=seed, scale=scale, clock=clock, **(data_options or {})),
+            clock=clock,
+            shapes=ResponseShapes(shapes),
+            rate_limiter=RateLimiter(rate_limits, window_s=rate_limit_window_s),
+            faults=faults,
+            latency_ms=latency_ms,
+            # Tells one run of a sandbox from the next: tokens of a previous run mean nothing here.
+            instance_id=uuid.uuid4().hex[:12],
+            host=self.host,
+        )
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+
+    # -- the state, as attributes (the switches may be replaced while serving) -----------------
+
+    @property
+    def registry(self) -> AccountsRegistry:
+        """Return the accounts service's apps, users, grants, codes and tokens."""
+        return self.state.registry
+
+    @property
+    def data(self) -> AdsData:
+        """Return the seeded Ads API data set."""
+        return self.state.data
+
+    @property
+    def clock(self) -> SandboxClock:
+        """Return the sandbox clock (move it with ``advance`` rather than sleeping)."""
+        return self.state.clock
+
+    @property
+    def shapes(self) -> ResponseShapes:
+        """Return the answer shapes this sandbox sends (``"spec"`` or ``"published"``)."""
+        return self.state.shapes
+
+    @property
+    def instance_id(self) -> str:
+        """Return the id that tells this run of the sandbox from the next."""
+        return self.state.instance_id
+
+    @property
+    def faults(self) -> FaultPlan | None:
+        """Return the faults injected into Ads API answers (settable while serving)."""
+        return self.state.faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan | None) -> None:
+        self.state.faults = plan
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """Return the rate limiter of the Ads API (B11; settable while serving)."""
+        return self.state.rate_limiter
+
+    @rate_limiter.setter
+    def rate_limiter(self, limiter: RateLimiter) -> None:
+        self.state.rate_limiter = limiter
+
+    @property
+    def latency_ms(self) -> float:
+        """Return the latency added to every Ads API answer (settable while serving)."""
+        return self.state.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        self.state.latency_ms = value
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -103,10 +167,12 @@ class Sandbox:
         server = make_server(
             self.host,
             self.requested_port,
-            SandboxApplication(self),
+            SandboxApplication(self.state),
             threaded=True,
             request_handler=_QuietRequestHandler,
         )
+        # Set before the first request can arrive: the application checks Host against it.
+        self.state.port = int(server.port)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -143,44 +209,48 @@ class Sandbox:
     @property
     def port(self) -> int:
         """Return the bound port (start the sandbox first)."""
-        if self._server is None:
-            raise RuntimeError("The sandbox is not running: call start() or use `with Sandbox()`.")
-        return int(self._server.port)
+        return self._serving().port
 
     @property
     def base_url(self) -> str:
         """Return ``http://127.0.0.1:PORT``."""
-        return f"http://{self.host}:{self.port}"
+        return self._serving().base_url
 
     @property
     def authorize_url(self) -> str:
         """Return the authorize page's URL (A1)."""
-        return self.base_url + "/authorize"
+        return self._serving().authorize_url
 
     @property
     def token_url(self) -> str:
         """Return the token endpoint's URL (A5)."""
-        return self.base_url + "/api/token"
+        return self._serving().token_url
 
     @property
     def api_base_url(self) -> str:
         """Return the Ads API v3 base URL (B)."""
-        return self.base_url + "/ads/v3"
+        return self._serving().api_base_url
 
     @property
     def v1_base_url(self) -> str:
         """Return the original guide's ``ads-sandbox/v1`` base URL (C)."""
-        return self.base_url + "/ads-sandbox/v1"
+        return self._serving().v1_base_url
 
     @property
     def dashboard_url(self) -> str:
         """Return the developer dashboard's URL, where grants are revoked (D7)."""
-        return self.base_url + "/dashboard"
+        return self._serving().dashboard_url
 
     @property
     def demo_app(self) -> SandboxApp:
         """Return the built-in demo app (client id, secret, redirect URIs)."""
-        return self.registry.demo_app
+        return self.state.demo_app
+
+    def _serving(self) -> SandboxState:
+        """Return the state of a running sandbox; its URLs name the bound port."""
+        if self._server is None:
+            raise RuntimeError("The sandbox is not running: call start() or use `with Sandbox()`.")
+        return self.state
 
     def register_app(
         self,
