@@ -36,9 +36,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adstudio_nb.sandbox import Sandbox
+from adstudio_nb.sandbox.ads_api.async_reports import ASYNC_DIMENSIONS, ASYNC_METRICS
+from adstudio_nb.sandbox.ads_api.report_common import GRANULARITIES
 from adstudio_nb.sandbox.app import SandboxApplication
 from adstudio_nb.sandbox.data import REPORT_FIELDS
-from adstudio_nb.sandbox.reports import ASYNC_DIMENSIONS, ASYNC_METRICS, GRANULARITIES
 from tests.helpers import access_token
 from tests.reliability import strategies
 from tests.reliability.conftest import FigureSink
