@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -507,3 +509,36 @@ def test_deeply_nested_json_is_a_typed_error() -> None:
         pytest.raises(MalformedPayload),
     ):
         c.businesses()
+
+
+def test_an_interrupt_stops_every_worker_and_close_does_not_hang() -> None:
+    """Ctrl-C during a listing: no request starts after it, the threads end, close() returns."""
+    main = threading.main_thread().ident
+    assert main == threading.get_ident(), "signals reach the main thread only"
+    fired = threading.Event()
+
+    def interrupt_at(count: int) -> None:
+        if count >= 12 and not fired.is_set():
+            fired.set()
+            signal.pthread_kill(main, signal.SIGINT)  # what Jupyter's interrupt button sends
+
+    with HostileServer("slow_pages", slow_s=0.3, on_request=interrupt_at) as server:
+        client = _hostile_client(server)
+        pool = client.pool
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                client.list_objects_many([ACCOUNT] * 3, "campaigns")
+            sent_at_interrupt = client.stats.requests
+            closer = threading.Thread(target=client.close, daemon=True)
+            closer.start()
+            closer.join(timeout=10)
+            assert not closer.is_alive(), "close() hung"
+            for thread in list(getattr(pool, "_threads", ())):
+                thread.join(timeout=10)  # in-flight answers arrive within slow_s
+                assert not thread.is_alive(), "a worker thread kept running"
+        finally:
+            client.close()
+        late = client.stats.requests - sent_at_interrupt
+        # At most a request per thread that had passed its check as the interrupt landed.
+        assert late <= client.max_workers, late
+        assert server.count == client.stats.requests

@@ -12,7 +12,7 @@
 ``gzip_bomb``           a small gzip body that expands past any sensible size
 ``trickle``             a body sent one byte per second
 ``retry_after``         429 with ``Retry-After: 59`` forever (B11)
-``slow_pages``          an endless listing whose pages each take ``slow_s`` to answer
+``slow_pages``          an endless listing (total 10**12) whose pages each take ``slow_s``
 ``deep_json``           a body of JSON arrays nested 100,000 deep
 
 It records every request (arrival time, path, query) so a test can count what the client
@@ -105,6 +105,7 @@ def _row(n: int) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once: no delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep the test output quiet."""
@@ -292,7 +293,7 @@ class HostileServer:
         items = [_item(n) for n in range(offset, offset + limit)]
         body: dict[str, Any] = {"campaigns": items}
         if mode == "slow_pages":
-            body["paging"] = {"page_size": limit, "total_results": 10**9, "offset": offset}
+            body["paging"] = {"page_size": limit, "total_results": 10**12, "offset": offset}
         handler.send_json(body)
 
     def _report(self, handler: _Handler, query: dict[str, str]) -> None:
