@@ -175,3 +175,52 @@ def test_b9_an_unknown_account_among_many_raises_and_the_client_stays_usable(ads
     with pytest.raises(NotFound):
         ads.campaigns([*accounts, "00000000-0000-4000-8000-000000000000"])
     assert len(ads.campaigns(accounts)) > 0
+
+
+# -- every answer shape gives the same frames (B1, B3, B6) ----------------------------------------
+
+# A fixed start far from an hour boundary: both sandboxes see the same "now" (B5 data up to now).
+SHAPES_START = 1_780_000_000.0 - 1_780_000_000.0 % 3600 + 5
+
+
+def _load_all(sb: Sandbox) -> dict[str, pd.DataFrame]:
+    # page_size 7: every listing and report spans several pages, so paging decides the result.
+    with Ads.from_token(
+        sb.api_base_url, access_token(sb), pacing=False, progress=False, page_size=7
+    ) as a:
+        accounts = a.ad_accounts()
+        account = accounts.iloc[0]
+        out = {
+            "businesses": a.businesses(),
+            "ad_accounts": accounts,
+            "ad_account": a.ad_account(account).to_frame().T.reset_index(drop=True),
+            "campaigns": a.campaigns(account),
+            "campaigns_many": a.campaigns(accounts),
+            "ad_sets": a.ad_sets(account),
+            "ads": a.ads(account),
+        }
+        for n in range(3):  # three report walks: each way a last page can end (B6)
+            out[f"report_{n}"] = a.report(
+                account, fields=FIELDS, start="2026-05-01", end="2026-05-12", include_parent=True
+            )
+        return out
+
+
+def test_b1_b3_b6_loaders_give_equal_frames_under_every_answer_shape() -> None:
+    """B1/B3/B6: spec paging and the published all-zero paging, report walks ending in a null,
+    absent or empty token: the same complete frames."""
+    from adstudio_nb.sandbox import SHAPES
+    from adstudio_nb.sandbox.clock import SandboxClock
+
+    loaded = {}
+    for shape in SHAPES:
+        with Sandbox(
+            seed=0, rate_limits="off", shapes=shape, clock=SandboxClock(start=SHAPES_START)
+        ) as sb:
+            loaded[shape] = _load_all(sb)
+    spec, *others = SHAPES
+    for shape in others:
+        for name, frame in loaded[spec].items():
+            assert len(frame) > 0, name
+            pd.testing.assert_frame_equal(loaded[shape][name], frame, obj=f"{name} ({shape})")
+    assert len(loaded[spec]["campaigns"]) > 7  # more than one page
