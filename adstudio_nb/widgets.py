@@ -2,14 +2,19 @@
 
 Each panel is an ipywidgets box a cell shows with one call (:func:`setup_panel`,
 :func:`login_panel`, :func:`token_panel`, :func:`accounts_panel`, :func:`when_authorized`).
-Panels are thin: their handlers call ``onboarding``/``auth``/``ads`` and show the outcome. They
-share one :class:`Onboarding` per kernel, which tells every panel when the login changes, so a
-cell run before the login ("Run All") shows a waiting panel that fills in by itself.
+Panels are presentation only: each renders the kernel's one
+:class:`~adstudio_nb.session.Session` view, again after every transition of it (a login, a
+refresh, Forget, a revoked login, other settings), and forwards clicks to the session. So the
+panels never contradict each other, and a cell run before the login ("Run All") shows a waiting
+panel that fills in by itself.
 
 ipywidgets swallows exceptions raised in click handlers; here every handler runs inside
 :meth:`_Panel._working`, which shows a plain-language error with the next step and keeps the
 exception on ``panel.last_error`` (tests assert on it). No panel ever shows a token, a code or a
 secret: only fingerprints and times.
+
+The texts are written for people who do not read code: the same panels serve the notebook and
+the app view without code (Voila).
 
 Example:
     >>> from adstudio_nb import widgets
@@ -21,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -29,18 +33,30 @@ from urllib.parse import urlsplit
 
 import ipywidgets as w
 
-from .auth import OAuthFlow
 from .config import (
-    Settings,
     load_settings,
     static_outputs,
     validate_client_id,
-    validate_redirect_uri,
 )
-from .demo import demo_login
-from .exceptions import AdStudioError, AuthorizationRequired, ConfigurationError
-from .login import LoginAttempt, begin_login, explain
+from .demo import resolve_settings
+from .exceptions import AdStudioError, ConfigurationError
+from .login import LoginAttempt, explain
 from .redaction import Secret
+from .redirect_uris import validate_redirect_uri
+from .session import LoginState, Session, SessionView, onboarding, set_login_presenter
+
+__all__ = [
+    "NO_AD_ACCOUNTS",
+    "LoginPanel",
+    "SetupPanel",
+    "TokenPanel",
+    "WhenAuthorized",
+    "accounts_panel",
+    "login_panel",
+    "setup_panel",
+    "token_panel",
+    "when_authorized",
+]
 
 log = logging.getLogger(__name__)
 
@@ -56,115 +72,34 @@ a.adstudio-link { display: inline-block; background: #1db954; color: #000 !impor
 </style>
 """
 
+NO_AD_ACCOUNTS = (
+    "This Spotify user has no ad accounts yet: create one in Spotify Ads Manager, or ask an "
+    "admin of your business to add you to theirs; then load them again."
+)
+"""What the accounts panel says for a user without an ad account (instead of an empty table)."""
+_NO_AD_ACCOUNTS_SANDBOX = (
+    " On the sandbox, log in again as alex.analyst (password demo) to see demo ad accounts."
+)
+_WAITING = "Waiting for authorization: this fills in by itself once you log in above."
+_ENDED = (LoginState.REVOKED, LoginState.EXPIRED, LoginState.FORGOTTEN)
+
 
 def _html(kind: str, text: str) -> str:
     return f"{_STYLE}<div class='adstudio-{kind}'>{html.escape(text)}</div>"
 
 
-def _custom_banner(settings: Settings) -> str:
+def _custom_banner(view: SessionView) -> str:
     """The warning every panel carries when credentials go somewhere other than Spotify."""
-    notice = settings.custom_target_notice
-    return _html("custom", f"⚠ {notice}") if notice else ""
-
-
-class Onboarding:
-    """The kernel's login state, shared by every panel.
-
-    Args:
-        settings: client and hosts; by default :func:`adstudio_nb.config.load_settings`
-            (the embedded sandbox when nothing is configured).
-        flow: the OAuth flow; by default one built on ``settings``.
-    """
-
-    def __init__(self, settings: Settings | None = None, *, flow: OAuthFlow | None = None):
-        self.settings = settings or (flow.settings if flow else load_settings())
-        self.flow = flow or OAuthFlow(self.settings)
-        self._subscribers: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
-        self._ads: Any = None
-
-    def __repr__(self) -> str:
-        return f"<Onboarding {self.settings.target} profile={self.settings.profile}>"
-
-    def _repr_html_(self) -> str:
-        """Say where this notebook connects and whether it is logged in (no secret)."""
-        s = self.settings
-        if s.target == "sandbox":
-            where = (
-                f"the sandbox (a local stand-in for Spotify) at {s.authorize_url.rsplit('/', 1)[0]}"
-            )
-        elif s.target == "custom":
-            where = f"a custom target (login at {s.authorize_url}, Ads API {s.api_base_url})"
-        else:
-            where = f"Spotify ({s.authorize_url.split('/')[2]}, Ads API {s.api_base_url})"
-        state = "logged in" if self.is_authorized else "not logged in yet"
-        line = _html("wait", f"Connecting to {where} as client {s.client_id[:6]}…; {state}.")
-        return _custom_banner(s) + line
-
-    @property
-    def is_authorized(self) -> bool:
-        """Tell whether a token is stored (it may need a refresh, which happens on use)."""
-        try:
-            return self.flow.store.load() is not None
-        except AdStudioError:
-            return False
-
-    def use(self, settings: Settings) -> None:
-        """Switch to other settings (another app or host); every panel is told."""
-        with self._lock:
-            self.settings = settings
-            self.flow = OAuthFlow(settings)
-        self.changed()
-
-    def subscribe(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` (with no argument) whenever the login changes."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-    def changed(self) -> None:
-        """Tell every subscriber that the login changed (logged in, refreshed, forgotten)."""
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback()
-            except Exception as exc:  # one broken panel must not silence the others
-                log.warning("a panel failed to update: %s", type(exc).__name__)
-
-    def ads(self) -> Any:
-        """Return an :class:`adstudio_nb.ads.Ads` speaking for the logged-in user."""
-        from .ads import Ads
-        from .client import AdsClient
-
-        with self._lock:
-            if self._ads is None or self._ads.client.token_source is not self.flow:
-                self._ads = Ads(AdsClient(self.settings.api_base_url, self.flow), progress=False)
-            return self._ads
-
-
-_current: Onboarding | None = None
-_current_lock = threading.Lock()
-
-
-def onboarding(settings: Settings | None = None) -> Onboarding:
-    """Return this kernel's :class:`Onboarding`, creating it on first use.
-
-    Args:
-        settings: use these settings (replacing the current ones) instead of the configured.
-    """
-    global _current
-    with _current_lock:
-        if _current is None:
-            _current = Onboarding(settings)
-        elif settings is not None and settings != _current.settings:
-            _current.use(settings)
-        return _current
+    return _html("custom", f"⚠ {view.custom_notice}") if view.custom_notice else ""
 
 
 class _Panel(w.VBox):
-    """A box with a status line; handlers run in :meth:`_working` so failures are shown."""
+    """A box with a status line that renders every session view.
 
-    def __init__(self, session: Onboarding, title: str, **kwargs: Any) -> None:
+    Handlers run in :meth:`_working`, so failures are shown.
+    """
+
+    def __init__(self, session: Session, title: str, **kwargs: Any) -> None:
         self.session = session
         self.title = w.HTML(f"<b>{html.escape(title)}</b>")
         # Right under the title of every panel: where credentials go, if not to Spotify.
@@ -173,15 +108,18 @@ class _Panel(w.VBox):
         self.last_error: BaseException | None = None
         super().__init__(**kwargs)
         self.add_class("adstudio-panel")
-        self._show_target()
-        session.subscribe(self._show_target)
+        session.subscribe(self._on_view)
 
-    def _show_target(self) -> None:
-        self.banner.value = _custom_banner(self.session.settings)
+    def _on_view(self, view: SessionView) -> None:
+        self.banner.value = _custom_banner(view)
         self.banner.layout.display = None if self.banner.value else "none"
+        self.render(view)
+
+    def render(self, view: SessionView) -> None:
+        """Show ``view`` (each panel shows its part of it)."""
 
     def _show(self, kind: str, text: str) -> None:
-        self.status.value = _html(kind, text)
+        self.status.value = _html(kind, text) if text else ""
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """Display as a live widget, or as static HTML when sharing a walkthrough."""
@@ -224,12 +162,12 @@ class _Panel(w.VBox):
 class SetupPanel(_Panel):
     """App set-up: client id, secret, redirect URI, with live validation and fix hints."""
 
-    def __init__(self, session: Onboarding) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(session, "1. Your Spotify app")
         s = session.settings
-        sandbox = s.target == "sandbox"
+        mine = s is not None and s.target != "sandbox"
         self.client_id = w.Text(
-            value="" if sandbox else s.client_id,
+            value=s.client_id if mine and s is not None else "",
             description="Client id",
             placeholder="32 hex characters from the developer dashboard",
         )
@@ -237,7 +175,7 @@ class SetupPanel(_Panel):
             description="Secret", placeholder="kept in this kernel only, never saved"
         )
         self.redirect_uri = w.Text(
-            value="" if sandbox else s.redirect_uri,
+            value=s.redirect_uri if mine and s is not None else "",
             description="Redirect URI",
             placeholder="http://127.0.0.1/callback",
         )
@@ -258,20 +196,28 @@ class SetupPanel(_Panel):
             self.apply_button,
             self.status,
         ]
-        self._describe_hosts()
-        session.subscribe(self._describe_hosts)
+        self._on_view(session.view)
 
-    def _describe_hosts(self) -> None:
-        s = self.session.settings
-        if s.target == "sandbox":
+    def render(self, view: SessionView) -> None:
+        """Say which app and hosts are in use."""
+        s = view.settings
+        if s is None:
+            self.hosts.value = _html("error", view.message)
+        elif s.target == "sandbox":
             host = s.authorize_url.rsplit("/", 1)[0]
-            text = (
+            self.hosts.value = _html(
+                "wait",
                 f"Using the sandbox (a local stand-in for Spotify) at {host} with its demo app. "
-                "Enter your own app below to use real Spotify."
+                "Enter your own app below to use real Spotify.",
             )
         else:
-            text = f"Using {s.target}: login at {s.authorize_url}, Ads API at {s.api_base_url}."
-        self.hosts.value = _html("wait", text)
+            where = "Spotify" if s.target == "spotify" else "a custom target"
+            self.hosts.value = _html(
+                "wait",
+                f"Using {where} with the app {s.client_id[:6]}…: login at {s.authorize_url}, "
+                f"Ads API at {s.api_base_url}.",
+            )
+        self._show("", "")
 
     def validate(self) -> str | None:
         """Check the fields as they are typed; show a fix hint; return the problem or None."""
@@ -292,23 +238,23 @@ class SetupPanel(_Panel):
     def apply(self) -> None:
         """Switch the notebook to the app typed in (real Spotify hosts)."""
         with self._working("Checking the app settings"):
-            settings = load_settings(
-                client_id=self.client_id.value.strip() or None,
-                client_secret=self.client_secret.value.strip() or None,
-                redirect_uri=self.redirect_uri.value.strip() or None,
-                target="spotify" if self.client_id.value.strip() else None,
+            settings = resolve_settings(
+                load_settings(
+                    client_id=self.client_id.value.strip() or None,
+                    client_secret=self.client_secret.value.strip() or None,
+                    redirect_uri=self.redirect_uri.value.strip() or None,
+                    target="spotify" if self.client_id.value.strip() else None,
+                )
             )
             self.session.use(settings)
-            self._show("ok", f"Using {settings.target} with client id {settings.client_id[:6]}…")
 
 
 class LoginPanel(_Panel):
     """Open Spotify's login, catch the redirect (or take a pasted one), exchange the code."""
 
-    def __init__(self, session: Onboarding, *, listen: bool | None = None) -> None:
+    def __init__(self, session: Session, *, listen: bool | None = None) -> None:
         super().__init__(session, "2. Log in to Spotify")
-        self.listen = session.settings.catch_redirect if listen is None else listen
-        self.attempt: LoginAttempt | None = None
+        self.listen = listen
         self.link = w.HTML()
         self.how = w.HTML()
         self.paste = w.Text(
@@ -330,27 +276,47 @@ class LoginPanel(_Panel):
             self.new_login_button,
             self.status,
         ]
-        session.subscribe(self._refresh_view)
-        if session.is_authorized:
-            self._refresh_view()
-        else:
-            self.start()
+        self._on_view(session.view)
+        view = session.view
+        if view.settings is not None and not view.is_logged_in:
+            with self._working("Preparing the Spotify login"):
+                attempt = session.attempt
+                if (
+                    listen is not None
+                    and attempt is not None
+                    and ((attempt.listener is not None) != listen)
+                ):
+                    session.start_login(listen=listen)
+                else:
+                    session.ensure_login_link(listen=listen)
 
-    def start(self, *, show_dialog: bool = False) -> None:
-        """Start a (new) login: a fresh link and, where possible, a listener for the redirect."""
+    @property
+    def attempt(self) -> LoginAttempt | None:
+        """Return the session's open login attempt, or None."""
+        return self.session.attempt
+
+    def start(self) -> None:
+        """Open a fresh login link; once logged in (or after a revoke), log in again."""
         with self._working("Preparing the Spotify login"):
-            if self.attempt is not None:
-                self.attempt.close()
-            self.attempt = begin_login(
-                self.session.flow,
-                show_dialog=show_dialog,
-                listen=self.listen,
-                on_redirect=self._caught,
-            )
-            self.paste_row.layout.display = None
-            self.new_login_button.description = "New login link"
-            url = html.escape(self.attempt.url, quote=True)
-            s = self.session.settings
+            view = self.session.view
+            again = view.is_logged_in or view.state in _ENDED
+            # Logging in again may be as another user: show the consent page again (A1).
+            self.session.start_login(show_dialog=again, listen=self.listen)
+
+    def exchange_pasted(self) -> None:
+        """Exchange the pasted address-bar URL or code for tokens."""
+        with self._working("Exchanging the code for tokens"):
+            # Held hidden at once: a verbose traceback of this frame shows <hidden>.
+            pasted = Secret(self.paste.value)
+            self.paste.value = ""  # the code must not linger in the widget
+            self.session.finish_login(pasted)
+
+    def render(self, view: SessionView) -> None:
+        """Show the login link and how it comes back, or who is logged in."""
+        link = view.link
+        s = view.settings
+        if link is not None and s is not None:
+            url = html.escape(link.url, quote=True)
             # The custom target's login is not Spotify's: the link says where it goes.
             label = (
                 f"Open the login at {urlsplit(s.authorize_url).netloc}"
@@ -361,63 +327,29 @@ class LoginPanel(_Panel):
                 f"{_STYLE}<a class='adstudio-link' href='{url}' target='_blank' "
                 f"rel='noopener noreferrer'>{html.escape(label)}</a>"
             )
-            if self.attempt.listener is not None:
+            if link.is_listening:
                 self.how.value = _html(
                     "wait",
-                    "Log in and click Agree in the new tab: this notebook catches the redirect "
-                    f"on {self.attempt.listener.redirect_uri} by itself. If nothing happens "
-                    "(for example on a remote Jupyter), paste the address-bar URL below.",
+                    "Log in and click Agree in the new tab: this page notices by itself. If "
+                    "nothing happens, paste the address the browser shows after Agree below.",
                 )
             else:
-                self.how.value = _html("hint", self.attempt.listener_problem or "")
-            self._show("wait", "Waiting for you to log in and click Agree…")
-
-    def _caught(self, attempt: LoginAttempt) -> None:
-        """Exchange the redirect the listener caught (runs on the listener's thread)."""
-        if attempt is not self.attempt or attempt.listener is None:
-            return
-        if attempt.listener.result is None:  # timed out or stopped
-            if attempt.token is None and not self.session.is_authorized:
-                self._show(
-                    "hint",
-                    "The login link expired without a redirect: click 'New login link', or "
-                    "paste the address-bar URL.",
-                )
-            return
-        with self._working("Exchanging the code for tokens"):
-            attempt.finish_with_listener()
-            self.session.changed()
-
-    def exchange_pasted(self) -> None:
-        """Exchange the pasted address-bar URL or code for tokens."""
-        with self._working("Exchanging the code for tokens"):
-            if self.attempt is None:
-                raise AuthorizationRequired(
-                    "There is no login in progress: click 'New login link' first."
-                )
-            # Held hidden at once: a verbose traceback of this frame shows <hidden>.
-            pasted = Secret(self.paste.value)
-            self.paste.value = ""  # the code must not linger in the widget
-            self.attempt.finish_with_redirect(pasted)
-            self.session.changed()
-
-    def _refresh_view(self) -> None:
-        if not self.session.is_authorized:
-            return
-        if self.attempt is not None:
-            self.attempt.close()
-        status = self.session.flow.status()
-        self.link.value = ""
-        self.how.value = ""
-        self.paste_row.layout.display = "none"  # nothing to paste once logged in
-        self.new_login_button.description = "Log in again"
-        self._show("ok", str(status))
+                self.how.value = _html("hint", link.paste_reason or "")
+            self.paste_row.layout.display = None
+        else:
+            self.link.value = ""
+            self.how.value = ""
+            self.paste_row.layout.display = "none"  # nothing to paste without a login link
+        again = view.is_logged_in or view.state in _ENDED
+        self.new_login_button.description = "Log in again" if again else "New login link"
+        self.new_login_button.layout.display = "none" if s is None else None
+        self._show(view.tone, view.message)
 
 
 class TokenPanel(_Panel):
     """Token status (no token shown), Refresh, Forget tokens, and the dashboard link."""
 
-    def __init__(self, session: Onboarding) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(session, "3. Tokens")
         self.details = w.HTML()
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
@@ -433,32 +365,38 @@ class TokenPanel(_Panel):
             self.dashboard,
             self.status,
         ]
-        session.subscribe(self.update)
-        self.update()
+        self._on_view(session.view)
 
     def update(self) -> None:
-        """Show the current token state: fingerprint, expiry, refresh horizon."""
-        s = self.session.settings
-        if s.dashboard_url:
-            url = html.escape(s.dashboard_url, quote=True)
-            label = "sandbox dashboard" if s.target == "sandbox" else "developer dashboard"
+        """Show the session's current view again."""
+        self._on_view(self.session.view)
+
+    def render(self, view: SessionView) -> None:
+        """Show the token state: who, fingerprint, expiry, refresh horizon."""
+        if view.dashboard_url:
+            url = html.escape(view.dashboard_url, quote=True)
+            label = "sandbox dashboard" if view.target == "sandbox" else "developer dashboard"
             self.dashboard.value = (
                 f"Revoke access in the <a href='{url}' target='_blank' rel='noopener'>{label}</a>"
                 "; the next refresh then asks you to log in again."
             )
-        try:
-            status = self.session.flow.status()
-        except AdStudioError as exc:
-            self.details.value = _html("error", str(exc))
-            return
-        if not status.logged_in:
-            self.details.value = _html("wait", "Not logged in yet: use the login above.")
+        else:
+            self.dashboard.value = ""
+        self._show("", "")
+        status = view.token
+        if not view.is_logged_in or status is None or not status.logged_in:
+            if view.state in _ENDED or view.state is LoginState.NOT_CONFIGURED:
+                kind = "hint" if view.state is LoginState.FORGOTTEN else "error"
+                self.details.value = _html(kind, view.message)
+            else:
+                self.details.value = _html("wait", "Not logged in yet: use the login above.")
             return
         now = datetime.now(UTC)
         rows = {
+            "Logged in": _who_line(view),
+            "Since": _relative(status.authorized_at, now),
             "Token": f"{status.fingerprint}… (a fingerprint, not the token)",
             "Access token expires": _relative(status.expires_at, now),
-            "Logged in": _relative(status.authorized_at, now),
             "Log in again before": _relative(status.refresh_expires_at, now),
             "Stored in": status.store_location,
         }
@@ -466,38 +404,44 @@ class TokenPanel(_Panel):
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
             for k, v in rows.items()
         )
-        self.details.value = f"{_STYLE}<table class='adstudio-token'>{body}</table>"
+        table = f"{_STYLE}<table class='adstudio-token'>{body}</table>"
+        if view.state is LoginState.REFRESH_FAILING:
+            table += _html("hint", view.message)
+        self.details.value = table
 
     def refresh(self) -> None:
         """Get a new access token with the stored refresh token (A8)."""
         with self._working("Refreshing the access token"):
-            token = self.session.flow.refresh()
-            self.session.changed()
+            token = self.session.refresh()
             self._show("ok", f"Refreshed: new token {token.fingerprint}….")
 
     def forget(self) -> None:
         """Forget the stored tokens (the app's access stays granted until revoked)."""
         with self._working("Forgetting the tokens"):
-            self.session.flow.logout()
-            self.session.changed()
-            self._show("ok", "Tokens forgotten: log in again to continue.")
+            self.session.forget()
 
 
 class WhenAuthorized(_Panel):
-    """Run a function once a token exists and show its result; wait politely until then."""
+    """Run a function once logged in and show its result; wait politely until then.
+
+    The result is loaded again after every new login, and cleared when the login ends
+    (Forget, revoked, expired) or the settings change.
+    """
 
     def __init__(
         self,
-        session: Onboarding,
+        session: Session,
         title: str,
-        load: Callable[[Onboarding], Any],
+        load: Callable[[Session], Any],
         *,
         button: str = "Load",
         view: Callable[[Any], Any] | None = None,
+        empty_message: str | None = None,
     ) -> None:
         super().__init__(session, title)
         self._load = load
         self._view = view or (lambda result: result)
+        self._empty_message = empty_message
         self.result: Any = None
         self.output = w.Output()
         self.reload_button = w.Button(
@@ -505,22 +449,27 @@ class WhenAuthorized(_Panel):
         )
         self.reload_button.on_click(self._on_click(self.run))
         self.children = [self.title, self.banner, self.reload_button, self.status, self.output]
-        self._ran_for: object | None = None
-        session.subscribe(self._maybe_run)
-        self._maybe_run()
+        self._ran_for: int | None = None
+        self._on_view(session.view)
 
-    def _maybe_run(self) -> None:
-        if not self.session.is_authorized:
-            self.result = None
-            self._ran_for = None
-            self._clear_output()
-            self._show(
-                "wait",
-                "Waiting for authorization: this fills in by itself once you log in above.",
-            )
+    def render(self, view: SessionView) -> None:
+        """Load after a new login; clear when the login ends; say why it waits."""
+        if view.is_logged_in:
+            if self._ran_for != view.login_serial:
+                self.run()
+            elif view.state is LoginState.REFRESH_FAILING:
+                self._show("hint", view.message)
             return
-        if self._ran_for is not self.session.flow:
-            self.run()
+        self.result = None
+        self._ran_for = None
+        self._clear_output()
+        if view.state is LoginState.NOT_CONFIGURED:
+            self._show("error", view.message)
+        elif view.state in _ENDED:
+            kind = "hint" if view.state is LoginState.FORGOTTEN else "error"
+            self._show(kind, f"{view.message} This fills in by itself once you log in again.")
+        else:
+            self._show("wait", _WAITING)
 
     def _clear_output(self) -> None:
         # Only when there is something to clear: a needless clear_output message trips
@@ -530,14 +479,21 @@ class WhenAuthorized(_Panel):
 
     def run(self) -> None:
         """Load now and show the result under the panel."""
+        serial = self.session.view.login_serial
         with self._working("Loading"):
             result = self._load(self.session)
-            self.result = result
-            self._ran_for = self.session.flow
             self._clear_output()
-            self.output.append_display_data(self._view(result))
             rows = getattr(result, "shape", (None,))[0]
-            self._show("ok", f"Loaded {rows} rows." if rows is not None else "Loaded.")
+            if isinstance(result, str):  # a loader's own message, such as "no ad account"
+                self._show("hint", result)
+            elif rows == 0 and self._empty_message:
+                self._show("hint", self._empty_message)
+            else:
+                self.output.append_display_data(self._view(result))
+                self._show("ok", f"Loaded {rows} rows." if rows is not None else "Loaded.")
+            # Last: another thread waiting for the result finds the panel complete.
+            self._ran_for = serial
+            self.result = result
 
 
 def _static_html(widget: w.Widget) -> str:
@@ -577,7 +533,17 @@ def _relative(when: datetime | None, now: datetime) -> str:
     return f"{stamp} (in {amount})" if seconds >= 0 else f"{stamp} ({amount} ago)"
 
 
-def _load_ad_accounts(session: Onboarding) -> Any:
+def _who_line(view: SessionView) -> str:
+    """Say who is logged in where: Spotify's Ads API names no user, the sandbox does."""
+    if view.target == "sandbox":
+        return f"as {view.who} on the sandbox" if view.who else "to the sandbox"
+    if view.target == "spotify":
+        return "to Spotify"
+    settings = view.settings
+    return f"at {urlsplit(settings.authorize_url).netloc}" if settings is not None else ""
+
+
+def _load_ad_accounts(session: Session) -> Any:
     return session.ads().ad_accounts()
 
 
@@ -590,66 +556,66 @@ def _account_view(frame: Any) -> Any:
     return frame[columns] if columns else frame
 
 
-def connect(session: Onboarding | None = None, *, demo_user: str = "alex.analyst") -> Any:
-    """Return the Ads API as DataFrames (an ``Ads``), for analysis notebooks.
-
-    On the sandbox, a notebook run unattended logs in as a demo user by itself. On Spotify,
-    the stored login is used (from the onboarding notebook or ``adstudio-nb login``); without
-    one, the login panel is shown and :class:`AuthorizationRequired` says to log in there.
-
-    Raises:
-        AuthorizationRequired: not logged in to Spotify yet.
-    """
-    session = session or onboarding()
-    if not session.is_authorized:
-        if session.settings.target == "sandbox":
-            demo_login(session.flow, user=demo_user)
-            session.changed()
-        else:
-            from IPython.display import display
-
-            display(login_panel(session))
-            raise AuthorizationRequired(
-                "Not logged in to Spotify yet: log in with the panel above (or run "
-                "`adstudio-nb login`), then run this cell and the ones below again."
-            )
-    return session.ads()
-
-
-def setup_panel(session: Onboarding | None = None) -> SetupPanel:
+def setup_panel(session: Session | None = None) -> SetupPanel:
     """Show the app set-up panel: client id, secret, redirect URI, live validation."""
     return SetupPanel(session or onboarding())
 
 
-def login_panel(session: Onboarding | None = None, *, listen: bool | None = None) -> LoginPanel:
+def login_panel(session: Session | None = None, *, listen: bool | None = None) -> LoginPanel:
     """Show the login panel: 'Open Spotify login', caught or pasted redirect, exchange.
 
     Args:
-        session: the kernel's onboarding state (by default :func:`onboarding`).
+        session: the kernel's session (by default :func:`~adstudio_nb.session.onboarding`).
         listen: catch the redirect on this machine; by default as the settings say
             (``ADSTUDIO_CATCH_REDIRECT``), False to always paste.
     """
     return LoginPanel(session or onboarding(), listen=listen)
 
 
-def token_panel(session: Onboarding | None = None) -> TokenPanel:
+def token_panel(session: Session | None = None) -> TokenPanel:
     """Show the token panel: status, Refresh, Forget tokens, dashboard link."""
     return TokenPanel(session or onboarding())
 
 
-def accounts_panel(session: Onboarding | None = None) -> WhenAuthorized:
+def accounts_panel(session: Session | None = None) -> WhenAuthorized:
     """Show the ad accounts (B1) as a DataFrame once logged in; wait politely until then."""
+    session = session or onboarding()
+    settings = session.settings
+    empty = NO_AD_ACCOUNTS
+    if settings is not None and settings.target == "sandbox":
+        empty += _NO_AD_ACCOUNTS_SANDBOX
     return WhenAuthorized(
-        session or onboarding(),
+        session,
         "4. Your ad accounts",
         _load_ad_accounts,
         button="Load ad accounts",
         view=_account_view,
+        empty_message=empty,
     )
 
 
 def when_authorized(
-    load: Callable[[Any], Any], *, title: str = "Result", session: Onboarding | None = None
+    load: Callable[[Any], Any], *, title: str = "Result", session: Session | None = None
 ) -> WhenAuthorized:
-    """Show ``load(ads)``'s result once logged in (Run-All safe): ``ads`` is an ``Ads``."""
+    """Show ``load(ads)``'s result once logged in (Run-All safe): ``ads`` is an ``Ads``.
+
+    A ``load`` that returns text shows it as a message instead of a table.
+    """
     return WhenAuthorized(session or onboarding(), title, lambda s: load(s.ads()))
+
+
+def _present_login(session: Session) -> bool:
+    """Show the login panel in a notebook for :func:`~adstudio_nb.session.connect`."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - ipywidgets needs IPython
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False  # a terminal: connect() names the command instead
+    display(login_panel(session))
+    return True
+
+
+set_login_presenter(_present_login)

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import paths
 from .accounts import render_index
-from .errors import ads_error, json_response
+from .errors import ads_error, json_response, web_api_error
 from .state import SandboxState
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -46,6 +46,7 @@ class HomePages:
         return [
             Rule("/", endpoint=self.index, methods=["GET"]),
             Rule(paths.DEMO_APP, endpoint=self.demo_app, methods=["GET"]),
+            Rule(paths.WHOAMI, endpoint=self.whoami, methods=["GET"]),
         ]
 
     def index(self, request: Request) -> Response:
@@ -73,6 +74,24 @@ class HomePages:
                 "redirect_uris": app.redirect_uris,
                 "try_url": try_url,
             }
+        )
+
+    def whoami(self, request: Request) -> Response:
+        """Say which demo user a bearer token speaks for, so a notebook can say who is logged in.
+
+        Sandbox only: Spotify's Ads API names no user. An unknown, revoked or expired token
+        gets a 401 in the Web API's form (B10).
+        """
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        registry = self.state.registry
+        grant = registry.access_grant(token.strip()) if scheme.lower() == "bearer" else None
+        if grant is None or grant.expires_at <= self.state.clock.now():
+            raise web_api_error(401, "Invalid access token")
+        user = registry.users.get(grant.user_id)
+        name = user.display_name if user else grant.user_id
+        return json_response(
+            {"user_id": grant.user_id, "display_name": name},
+            headers={"Cache-Control": "no-store"},
         )
 
     def demo_app(self, request: Request) -> Response:
