@@ -1,13 +1,16 @@
 """The Ads API client: one session, timeouts, retries, refresh on 401, pacing, typed errors.
 
 This module owns talking to Spotify's Ads API v3 (B) over HTTP: one ``requests.Session`` per
-client with a connection pool sized to its thread pool, a timeout on every request, retries of
+client with a connection pool sized to its thread pool, a wall-clock budget on every request
+(the body included) and a size cap on every body after decompression, retries of
 idempotent requests (5xx with exponential backoff and jitter, 429 honouring the rate-limit
 headers, dropped connections, truncated bodies, a bounded number of timeouts), one token
 refresh on 401 (B10), a :class:`Pacer` that keeps the client under Spotify's rate limits
-(B11) instead of bouncing off them, the mapping of HTTP errors to the exception tree in one
-function (:func:`error_from_response`, B9), and the paged listings and report fetches built
-on :mod:`adstudio_nb.paging`. It returns parsed JSON.
+(B11) instead of bouncing off them (with a total budget for waiting out 429s), the mapping of
+HTTP errors to the exception tree in one function (:func:`error_from_response`, B9), and the
+paged listings and report fetches built on :mod:`adstudio_nb.paging`: complete, or a typed
+error carrying what arrived, and stopped by an interrupt before their next request. It
+returns parsed JSON.
 
 It never imports pandas (``frames`` shapes what it returns), never prints, and never puts a
 token or a query string into a message, a repr or a log line.
