@@ -73,3 +73,45 @@ def test_canary_executed_notebook_holds_no_secret(path: Path, tmp_path: Path) ->
         for output in cell.get("outputs", [])
     ]
     assert not [t for t in readable if TOKEN_SHAPES.search(t)]
+
+
+@pytest.mark.parametrize(
+    "name", ["01_onboarding.ipynb", "02_explore_accounts.ipynb", "03_campaign_performance.ipynb"]
+)
+def test_a_user_with_no_ad_accounts_gets_a_sentence_not_a_traceback(
+    name: str, tmp_path: Path
+) -> None:
+    """nina.newcomer has no ad account: no IndexError, one clear sentence, the rest skips."""
+    from adstudio_nb.auth import OAuthFlow
+    from adstudio_nb.config import load_settings
+    from adstudio_nb.demo import demo_login, resolve_settings
+    from adstudio_nb.sandbox import Sandbox
+
+    with Sandbox() as sandbox:
+        env = zero_config_env(tmp_path)
+        env["ADSTUDIO_SANDBOX_URL"] = sandbox.base_url
+        env["ADSTUDIO_TOKEN_DIR"] = str(tmp_path / "tokens")
+        settings = resolve_settings(load_settings(environ=env, env_file=env["ADSTUDIO_ENV_FILE"]))
+        demo_login(OAuthFlow(settings), user="nina.newcomer")  # the kernel finds this login
+        executed = execute(REPO_ROOT / "notebooks" / name, env=env)
+    outputs = [output for cell in executed.cells for output in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    if not name.startswith("01"):  # 01's panels say it live (widget state is not stored)
+        text = nbformat.writes(executed)
+        assert "This Spotify user has no ad accounts yet" in text
+
+
+def test_explore_accounts_sums_budgets_per_budget_type(tmp_path: Path) -> None:
+    """B2: daily and lifetime budgets are summed in their own columns, never added together."""
+    executed = execute(
+        REPO_ROOT / "notebooks" / "02_explore_accounts.ipynb", env=zero_config_env(tmp_path)
+    )
+    summary = next(
+        str(output["data"]["text/html"])
+        for cell in executed.cells
+        if "pivot_table" in cell.source
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
+    )
+    assert "daily budget" in summary and "lifetime budget" in summary
+    assert ">budget<" not in summary
