@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 
-from .config import Settings, _show, compare_redirect_uris, validate_redirect_uri
+from .config import Settings
 from .exceptions import (
     AdStudioError,
     AuthError,
@@ -64,6 +64,7 @@ from .exceptions import (
     UnsupportedGrantType,
 )
 from .redaction import Secret, basic_value, redact
+from .redirect_uris import _show, compare_redirect_uris, validate_redirect_uri
 from .token_store import REFRESH_TOKEN_LIFETIME, Token, TokenStore, open_token_store
 
 __all__ = [
@@ -262,6 +263,11 @@ class OAuthFlow:
     ) -> None:
         if not isinstance(settings, Settings):
             raise ConfigurationError("OAuthFlow needs a Settings object (see load_settings()).")
+        if not settings.is_resolved:
+            raise ConfigurationError(
+                "These settings still ask for a sandbox: pass them through "
+                "adstudio_nb.demo.resolve_settings() first, which finds or starts it."
+            )
         self.settings = settings
         self.store: TokenStore = store if store is not None else open_token_store(settings)
         self._session = session

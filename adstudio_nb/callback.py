@@ -43,8 +43,8 @@ from urllib.parse import urlsplit, urlunsplit
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from .config import PORTLESS_REDIRECT_URI, _show
 from .exceptions import CallbackError, CallbackPortInUse, CallbackTimeout
+from .redirect_uris import PORTLESS_REDIRECT_URI, _show
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

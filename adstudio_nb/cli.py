@@ -6,9 +6,15 @@ Subcommands:
     logout    forget the stored tokens.
     accounts  list the ad accounts (a table, or --csv / --json).
     share     run a notebook and write a redacted, self-contained HTML walkthrough.
-    sandbox   run the Spotify sandbox stand-alone and print its URLs and demo credentials.
-    demo      run a sandbox and JupyterLab on the onboarding notebook, wired together.
+    sandbox   run the Spotify sandbox stand-alone and print its URLs and demo credentials
+              (``--detach``: in the background; ``--stop``: stop that one).
+    demo      run a sandbox and JupyterLab on working copies of the notebooks, wired together.
     app       serve the onboarding notebook as an app without code (Voila).
+
+With nothing configured the commands use the stand-alone sandbox that ``make demo`` or
+``adstudio-nb sandbox`` runs (it announces itself on this machine), or the one
+``ADSTUDIO_SANDBOX_URL`` names; when none runs, ``login`` starts one in the background and says
+so, so that ``login``, ``status``, ``accounts`` and ``logout`` share it as separate commands.
 
 Every failure prints one or two sentences saying what to do next, and exits non-zero.
 """
@@ -17,8 +23,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import importlib.util
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,13 +37,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .exceptions import AdStudioError
+from .exceptions import AdStudioError, AuthorizationRequired
 
 if TYPE_CHECKING:
     from .auth import OAuthFlow
+    from .config import Settings
     from .sandbox import Sandbox
 
-ONBOARDING_NOTEBOOK = Path("notebooks") / "01_onboarding.ipynb"
+NOTEBOOKS_DIR = Path("notebooks")
+ONBOARDING_NOTEBOOK = NOTEBOOKS_DIR / "01_onboarding.ipynb"
+# `make demo` serves copies here (git-ignored): JupyterLab's autosave writes outputs and widget
+# state into what it serves, and the committed notebooks must stay without them.
+DEMO_WORKSPACE = Path("work")
+_WORKSPACE_MANIFEST = ".adstudio-copies.json"
+_LOGIN_HINT = "run `adstudio-nb login` first."
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -123,9 +139,21 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Derive app secrets from --seed (reproducible, for scripted tests); random otherwise.",
     )
+    running = sandbox.add_mutually_exclusive_group()
+    running.add_argument(
+        "--detach",
+        action="store_true",
+        help="Run it in the background and return; notebooks and commands here find it.",
+    )
+    running.add_argument(
+        "--stop", action="store_true", help="Stop the sandbox started with --detach."
+    )
+    # Internal: how a background sandbox is started (see demo.start_background_sandbox).
+    sandbox.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
+    sandbox.add_argument("--announce-dir", type=Path, default=None, help=argparse.SUPPRESS)
 
     demo = commands.add_parser(
-        "demo", help="Run a sandbox and JupyterLab on the onboarding notebook."
+        "demo", help="Run a sandbox and JupyterLab on working copies of the notebooks."
     )
     _add_sandbox_options(demo)
     demo.add_argument("--no-lab", action="store_true", help="Run only the sandbox.")
@@ -232,9 +260,59 @@ def _wait_for_interrupt() -> None:
         pass
 
 
+def _sandbox_args(args: argparse.Namespace) -> list[str]:
+    """The sandbox options of ``args`` as command-line arguments, for a background sandbox."""
+    forwarded = [
+        f"--port={args.port}",
+        f"--seed={args.seed}",
+        f"--scale={args.scale}",
+        f"--latency-ms={args.latency_ms}",
+        f"--rate-limits={args.rate_limits}",
+        f"--rate-limit-window-s={args.rate_limit_window_s}",
+        f"--shapes={args.shapes}",
+    ]
+    if args.faults:
+        forwarded.append(f"--faults={args.faults}")
+    if args.fixed_secrets:
+        forwarded.append("--fixed-secrets")
+    return forwarded
+
+
 def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from . import demo
+
+    if args.stop:
+        stopped = demo.stop_background_sandbox()
+        print(f"Stopped the sandbox at {stopped}." if stopped else "No sandbox is running.")
+        return 0
+    if args.detach:
+        if args.register_app:
+            print(
+                "adstudio-nb: --register-app prints the new app's credentials: run it without "
+                "--detach.",
+                file=sys.stderr,
+            )
+            return 2
+        found = demo.find_running_sandbox()
+        if found is not None:
+            print(f"A sandbox already runs at {found.base_url}.")
+            return 0
+        started = demo.start_background_sandbox(_sandbox_args(args))
+        print(
+            f"Sandbox running in the background at {started.base_url}: notebooks and "
+            "adstudio-nb commands on this computer use it. Stop it with "
+            "`adstudio-nb sandbox --stop`."
+        )
+        return 0
     sandbox = _start_sandbox(args)
+    announcement = None
     try:
+        announcement = demo.announce_sandbox(
+            sandbox.base_url,
+            sandbox.instance_id,
+            background=args.background,
+            runtime_dir=args.announce_dir,
+        )
         print(_describe(sandbox), flush=True)
         if args.register_app:
             app = sandbox.register_app(
@@ -254,15 +332,79 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"adstudio-nb: {exc}", file=sys.stderr)
         return 2
     finally:
+        if announcement is not None:
+            announcement.withdraw()
         sandbox.stop()
     return 0
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def prepare_workspace(source: Path, workspace: Path) -> list[str]:
+    """Copy the notebooks into the demo's workspace; return what to tell the user.
+
+    JupyterLab saves outputs and widget state into the notebooks it serves, so ``make demo``
+    serves copies and the committed notebooks stay clean. A copy the user has changed is kept,
+    and the returned notes say so when the original has changed since it was copied.
+
+    Args:
+        source: the committed notebooks (``notebooks/``).
+        workspace: the git-ignored directory JupyterLab serves (``work/``).
+    """
+    workspace.mkdir(parents=True, exist_ok=True)
+    manifest_path = workspace / _WORKSPACE_MANIFEST
+    try:
+        copied: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        copied = {}
+    notes = []
+    for original in sorted(source.glob("*.ipynb")):
+        target = workspace / original.name
+        fresh = _digest(original)
+        if target.exists():
+            mine = _digest(target)
+            if fresh == copied.get(original.name) or mine == fresh:
+                copied[original.name] = fresh
+                continue  # up to date, or the user's copy of the same original
+            if mine != copied.get(original.name):
+                notes.append(
+                    f"Kept your copy {target}: {original} has changed since it was copied. "
+                    "Delete your copy to get the new one."
+                )
+                continue
+        shutil.copyfile(original, target)
+        copied[original.name] = fresh
+    manifest_path.write_text(json.dumps(copied, indent=1, sort_keys=True), encoding="utf-8")
+    return notes
+
+
+def lab_command(workspace: Path, notebook: str, *, port: int) -> list[str]:
+    """Return the JupyterLab command ``adstudio-nb demo`` runs: the workspace, one notebook open."""
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={workspace.resolve()}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--LabApp.default_url=/lab/tree/{notebook}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    return command
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import SANDBOX_URL_ENV
+    from . import demo
+    from .config import SANDBOX_URL_VARIABLE
 
     sandbox = _start_sandbox(args)
+    announcement = None
     try:
+        # Commands in another terminal (`adstudio-nb status` ...) find this sandbox.
+        announcement = demo.announce_sandbox(sandbox.base_url, sandbox.instance_id)
         print(_describe(sandbox, show_secret=args.no_lab), flush=True)
         notebook = ONBOARDING_NOTEBOOK
         if args.no_lab or not notebook.exists():
@@ -271,41 +413,57 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             print("Press Ctrl-C to stop.", flush=True)
             _wait_for_interrupt()
             return 0
-        env = {**os.environ, SANDBOX_URL_ENV: sandbox.base_url}
-        lab = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            f"--ServerApp.port={args.lab_port}",
-            "--ServerApp.ip=127.0.0.1",
-            str(notebook),
-        ]
-        if os.geteuid() == 0:
-            lab.append("--allow-root")
         if importlib.util.find_spec("jupyterlab") is None:
             print("JupyterLab is not installed here: run `make demo`, which installs it.")
             return 1
-        print(f"Starting JupyterLab on {notebook} (sandbox: {sandbox.base_url}) ...", flush=True)
+        for note in prepare_workspace(NOTEBOOKS_DIR, DEMO_WORKSPACE):
+            print(note, flush=True)
+        env = {**os.environ, SANDBOX_URL_VARIABLE: sandbox.base_url}
+        lab = lab_command(DEMO_WORKSPACE, notebook.name, port=args.lab_port)
+        print(
+            f"Starting JupyterLab on {DEMO_WORKSPACE / notebook.name}, a working copy of "
+            f"{notebook} (sandbox: {sandbox.base_url}) ...",
+            flush=True,
+        )
         try:
-            return subprocess.call(lab, env=env)  # noqa: S603 (our own interpreter and args)
+            return subprocess.call(lab, env=env, cwd=DEMO_WORKSPACE)  # noqa: S603 (our args)
         except KeyboardInterrupt:
             return 0
     finally:
+        if announcement is not None:
+            announcement.withdraw()
         sandbox.stop()
 
 
-def _flow(args: argparse.Namespace) -> OAuthFlow:
-    from .auth import OAuthFlow
+class _NoSandbox(Exception):
+    """No sandbox runs and this command does not start one."""
+
+
+def _settings(args: argparse.Namespace, *, start_sandbox: bool) -> Settings:
+    """The configured settings, with the zero-configuration sandbox found or started."""
+    from . import demo
     from .config import load_settings
 
     settings = load_settings(profile=args.profile)
-    if settings.target == "sandbox" and settings.token_storage == "memory":  # noqa: S105
+    wants_any = not settings.is_resolved and not settings.sandbox_url
+    if wants_any and demo.find_running_sandbox() is None:
+        if not start_sandbox:
+            raise _NoSandbox
+        started = demo.start_background_sandbox()
         print(
-            "Note: no Spotify app is configured, so this uses a sandbox inside this command; "
-            "its login ends with the command. Run `adstudio-nb sandbox` and set "
-            "ADSTUDIO_SANDBOX_URL to keep one, or configure ADSTUDIO_CLIENT_ID for Spotify.",
+            f"No Spotify app is configured and no sandbox was running: started one in the "
+            f"background at {started.base_url}, which keeps this login for the next "
+            "commands. Stop it with `adstudio-nb sandbox --stop`.",
             file=sys.stderr,
+            flush=True,
         )
+    return demo.resolve_settings(settings, in_process=False)
+
+
+def _flow(args: argparse.Namespace, *, start_sandbox: bool = False) -> OAuthFlow:
+    from .auth import OAuthFlow
+
+    settings = _settings(args, start_sandbox=start_sandbox)
     if settings.custom_target_notice:
         # Standard error: `accounts --csv/--json` keep standard output for the data.
         print(f"Warning: {settings.custom_target_notice}", file=sys.stderr, flush=True)
@@ -324,7 +482,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
     from .exceptions import CallbackError
     from .login import begin_login
 
-    flow = _flow(args)
+    flow = _flow(args, start_sandbox=True)
     attempt = begin_login(
         flow, show_dialog=args.show_dialog, listen=not args.paste, timeout_s=args.timeout_s
     )
@@ -349,18 +507,42 @@ def _cmd_login(args: argparse.Namespace) -> int:
         print(attempt.listener_problem, file=sys.stderr)
     if token is None:
         token = attempt.finish_with_redirect(_read_pasted_redirect())
-    print(str(flow.status()))
+    print(_describe_login(flow))
     return 0
 
 
+def _describe_login(flow: OAuthFlow) -> str:
+    """The login state in a terminal's words: who (on the sandbox), until when; no token."""
+    from .session import Session
+
+    session = Session(flow=flow, listen=False)
+    try:
+        view = session.view
+        text = view.describe()
+        if not view.is_logged_in:
+            text += "\nLog in with `adstudio-nb login`."
+        return text
+    finally:
+        session.close()
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
-    status = _flow(args).status()
-    print(str(status))
+    try:
+        flow = _flow(args)
+    except _NoSandbox:
+        print(f"Not logged in: no sandbox is running on this computer; {_LOGIN_HINT}")
+        return 1
+    status = flow.status()
+    print(_describe_login(flow))
     return 0 if status.logged_in else 1
 
 
 def _cmd_logout(args: argparse.Namespace) -> int:
-    flow = _flow(args)
+    try:
+        flow = _flow(args)
+    except _NoSandbox:
+        print("Nothing to forget: no sandbox is running on this computer.")
+        return 0
     flow.logout()
     print(f"Tokens forgotten ({flow.store.location}).")
     return 0
@@ -370,16 +552,33 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
     from .ads import Ads
     from .client import AdsClient
 
-    flow = _flow(args)
+    try:
+        flow = _flow(args)
+    except _NoSandbox:
+        print(
+            f"adstudio-nb: Not logged in: no sandbox is running on this computer; {_LOGIN_HINT}",
+            file=sys.stderr,
+        )
+        return 1
+    if not flow.status().logged_in:
+        print(f"adstudio-nb: Not logged in: {_LOGIN_HINT}", file=sys.stderr)
+        return 1
     with Ads(AdsClient(flow.settings.api_base_url, flow), progress=False) as ads:
         frame = ads.ad_accounts()
     if args.csv:
         frame.to_csv(sys.stdout, index=False)
     elif args.json:
         print(frame.to_json(orient="records", date_format="iso"))
-    elif frame.empty:
-        print("No ad accounts: this user is not a member of any business with ad accounts.")
-    else:
+    if frame.empty:
+        # Data formats stay valid (a header, []); the explanation goes beside them.
+        print(
+            "No ad accounts: the logged-in user is not a member of any business with ad "
+            "accounts. Ask an admin of your business in Ads Manager to add you, or log in as "
+            "someone else with `adstudio-nb login --show-dialog`.",
+            file=sys.stderr if args.csv or args.json else sys.stdout,
+        )
+        return 0
+    if not (args.csv or args.json):
         columns = [c for c in ACCOUNT_COLUMNS if c in frame.columns]
         print(frame[columns].to_string(index=False))
     return 0
@@ -397,7 +596,7 @@ ACCOUNT_COLUMNS = ["name", "currency_code", "country_code", "status", "ad_accoun
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    from .demo import SANDBOX_URL_ENV
+    from .config import SANDBOX_URL_VARIABLE
 
     notebook = ONBOARDING_NOTEBOOK
     if not notebook.exists():
@@ -408,7 +607,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
         env = dict(os.environ)
         if sandbox is not None:
             print(_describe(sandbox, show_secret=False), flush=True)
-            env[SANDBOX_URL_ENV] = sandbox.base_url
+            env[SANDBOX_URL_VARIABLE] = sandbox.base_url
         command = [
             sys.executable,
             "-m",
@@ -443,6 +642,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return handlers[args.command](args)
+    except AuthorizationRequired as exc:
+        # The flow's own words speak of the notebook's button; a terminal logs in by command.
+        reason = str(exc)
+        if "Open Spotify login" in reason or "start_login" in reason:
+            reason = "Not logged in."
+        print(f"adstudio-nb: {reason} Log in with `adstudio-nb login`.", file=sys.stderr)
+        return 1
     except AdStudioError as exc:
         print(f"adstudio-nb: {exc}", file=sys.stderr)
         return 1

@@ -1,9 +1,10 @@
 """Settings: who the client is, where Spotify (or the sandbox) answers, where tokens live.
 
 This module owns :class:`Settings` (a frozen value), its presets (real Spotify, a running
-sandbox), the validation of what users type or paste (with a one-line fix hint each), and the
-one place configuration is read from: arguments, then environment variables, then a ``.env``
-file, then the zero-configuration default, the embedded sandbox.
+sandbox), the validation of what users type or paste (with a one-line fix hint each; the
+redirect-URI rules live in :mod:`adstudio_nb.redirect_uris`), and the one place configuration is
+read from: arguments, then environment variables, then a ``.env`` file, then the
+zero-configuration default, a sandbox.
 
 Where credentials go is never a ``.env`` file's decision: a ``.env`` gives the app (client id,
 secret, redirect URI), the profile, the scope and two switches (PKCE, catching the redirect),
@@ -13,38 +14,51 @@ sandbox URL and the ``custom`` target come only from arguments or the real envir
 to Spotify's own https hosts, the ``sandbox`` target only to this machine; anything else is the
 ``custom`` target, chosen on purpose and announced wherever the settings are shown.
 
-It never does network I/O itself and never mutates ``os.environ``. (Asking the embedded-sandbox
-module for its endpoints may start that in-process sandbox or ask a stand-alone one where it
-is; that is the sandbox module's business.)
+It is hermetic: no network, no sandbox, and no process state beyond what it is told to read.
+:func:`load_settings` reads ``os.environ`` and the default ``./.env`` only when no
+``environ`` is given; ``load_settings(environ={}, env_file=None)`` touches neither the process
+environment nor the file system. With nothing configured, the result *asks for* a sandbox
+rather than starting one: ``Settings(target="sandbox", sandbox_url=...)`` whose client id,
+hosts and redirect URI are still empty (:attr:`Settings.is_resolved` is False).
+:func:`adstudio_nb.demo.resolve_settings` finds or starts that sandbox and fills them in;
+callers that are about to log in or call the API pass settings through it (it returns Spotify
+and custom settings unchanged).
 
 Example:
-    >>> from adstudio_nb.config import Settings, compare_redirect_uris
-    >>> s = Settings.spotify("0" * 32, "1" * 32, redirect_uri="http://127.0.0.1:8888/callback")
-    >>> s.target, s.use_pkce
-    ('spotify', False)
-    >>> print(compare_redirect_uris("http://127.0.0.1/cb/", "http://127.0.0.1/cb"))
-    The redirect URI http://127.0.0.1/cb/ differs from the registered http://127.0.0.1/cb by a \
-trailing slash: Spotify compares exactly (A12), use http://127.0.0.1/cb.
+    >>> from adstudio_nb.config import Settings, load_settings
+    >>> s = Settings.spotify("0" * 32, "1" * 32)
+    >>> s.target, s.use_pkce, s.redirect_uri
+    ('spotify', False, 'http://127.0.0.1/callback')
+    >>> wanted = load_settings(environ={})
+    >>> wanted.target, wanted.is_resolved, wanted.sandbox_url
+    ('sandbox', False, None)
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from .exceptions import ConfigurationError, RedirectURIError
+from .exceptions import ConfigurationError
 from .redaction import Secret, basic_value, find_secrets
+from .redirect_uris import (
+    DEFAULT_REDIRECT_URI,
+    PORTLESS_REDIRECT_URI,
+    _show,
+    validate_redirect_uri,
+)
 
 __all__ = [
     "DEFAULT_REDIRECT_URI",
+    "ENV_FILE_VARIABLE",
     "ENV_PREFIX",
     "PORTLESS_REDIRECT_URI",
+    "SANDBOX_URL_VARIABLE",
     "SPOTIFY_ADS_API_V3",
     "SPOTIFY_ADS_SANDBOX_V1",
     "SPOTIFY_API_BASE_URLS",
@@ -53,12 +67,11 @@ __all__ = [
     "SPOTIFY_DASHBOARD_URL",
     "SPOTIFY_TOKEN_URL",
     "Settings",
-    "compare_redirect_uris",
     "default_token_dir",
     "load_settings",
     "validate_client_id",
     "validate_client_secret",
-    "validate_redirect_uri",
+    "validate_sandbox_url",
     "validate_scope",
 ]
 
@@ -72,13 +85,9 @@ SPOTIFY_DASHBOARD_URL = "https://developer.spotify.com/dashboard"
 SPOTIFY_AUTHORIZE_URLS = (SPOTIFY_AUTHORIZE_URL, SPOTIFY_AUTHORIZE_URL + "/")
 SPOTIFY_API_BASE_URLS = (SPOTIFY_ADS_API_V3, SPOTIFY_ADS_SANDBOX_V1)
 _SPOTIFY_DASHBOARD_PREFIX = "https://developer.spotify.com/"
-# D: the guide's `http//localhost:8888/callback`, corrected (colon, and 127.0.0.1 per A12).
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
-# A12: registered without a port, a loopback URI accepts any port (8888 is Jupyter's own).
-PORTLESS_REDIRECT_URI = "http://127.0.0.1/callback"
-
 ENV_PREFIX = "ADSTUDIO_"
 ENV_FILE_VARIABLE = "ADSTUDIO_ENV_FILE"
+# The one name of the stand-alone sandbox's URL (read from the real environment only).
 SANDBOX_URL_VARIABLE = "ADSTUDIO_SANDBOX_URL"
 # Set by the sharing command for the kernel it runs: panels render as static HTML.
 STATIC_OUTPUTS_VARIABLE = "ADSTUDIO_STATIC_OUTPUTS"
@@ -99,13 +108,6 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
-def _show(value: object, limit: int = 80) -> str:
-    """Render a non-secret value for a one-line message: escaped, shortened."""
-    text = value if isinstance(value, str) else repr(value)
-    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _describe_shape(value: str) -> str:
     """Describe a value that may be secret without showing it: length and kinds of characters."""
     kinds = []
@@ -124,202 +126,6 @@ def _describe_shape(value: str) -> str:
 
 
 # -- validation of what users type or paste -------------------------------------------------------
-
-
-def validate_redirect_uri(uri: object) -> str:
-    """Check a redirect URI against Spotify's rules (A12) and return it stripped.
-
-    Args:
-        uri: the redirect URI as typed or configured.
-
-    Returns:
-        The URI without surrounding whitespace.
-
-    Raises:
-        RedirectURIError: the URI cannot work; the message says the fix and ``suggestion``
-            holds a corrected URI when one can be guessed.
-    """
-    if not isinstance(uri, str):
-        raise RedirectURIError(
-            f"The redirect URI must be text like {DEFAULT_REDIRECT_URI}, not {type(uri).__name__}.",
-            suggestion=DEFAULT_REDIRECT_URI,
-        )
-    text = uri.strip()
-    if not text:
-        raise RedirectURIError(
-            f"The redirect URI is empty: register one in the developer dashboard, for example "
-            f"{DEFAULT_REDIRECT_URI}, and configure exactly the same.",
-            suggestion=DEFAULT_REDIRECT_URI,
-        )
-    if len(text) > _MAX_URI_LENGTH:
-        raise RedirectURIError(
-            f"The redirect URI is {len(text)} characters long: use a short one such as "
-            f"{DEFAULT_REDIRECT_URI}.",
-            suggestion=DEFAULT_REDIRECT_URI,
-        )
-    if not text.isprintable() or any(c.isspace() for c in text):
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} contains spaces or control characters: copy it "
-            "again from the developer dashboard.",
-            uri=_show(text),
-        )
-    missing_colon = re.match(r"^(https?)//(.*)$", text, re.IGNORECASE)
-    if missing_colon:
-        # D: the guide prints `http//localhost:8888/callback`, without the colon.
-        fixed = _loopback_fix(f"{missing_colon.group(1).lower()}://{missing_colon.group(2)}")
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} lacks the colon after http (a typo copied from the "
-            f"original guide): use {fixed}.",
-            uri=text,
-            suggestion=fixed,
-        )
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} is not a valid URL (check the host and port): "
-            f"use something like {DEFAULT_REDIRECT_URI}.",
-            uri=text,
-            suggestion=DEFAULT_REDIRECT_URI,
-        ) from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} must be an absolute http(s) URL such as "
-            f"{DEFAULT_REDIRECT_URI}.",
-            uri=text,
-            suggestion=DEFAULT_REDIRECT_URI,
-        )
-    if parts.fragment:
-        fixed = urlunsplit(parts._replace(fragment=""))
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} must not contain a '#' fragment: use {_show(fixed)}.",
-            uri=text,
-            suggestion=fixed,
-        )
-    host = parts.hostname.lower()
-    if host == "localhost":
-        # A12: the name localhost is refused since 2025-11-27; the IP literal works.
-        fixed = _loopback_fix(text)
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} uses localhost, which Spotify no longer accepts "
-            f"(A12): register and use {_show(fixed)}.",
-            uri=text,
-            suggestion=fixed,
-        )
-    if parts.scheme.lower() == "http" and host not in _LOOPBACK_HOSTS:
-        fixed = urlunsplit(parts._replace(scheme="https"))
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} uses http on a host that is not 127.0.0.1 or [::1]: "
-            f"Spotify only allows https there (A12), use {_show(fixed)}.",
-            uri=text,
-            suggestion=fixed,
-        )
-    if port == 0:
-        raise RedirectURIError(
-            f"The redirect URI {_show(text)} has port 0: leave the port out "
-            f"({PORTLESS_REDIRECT_URI}) to let any free port be used (A12).",
-            uri=text,
-            suggestion=PORTLESS_REDIRECT_URI,
-        )
-    return text
-
-
-def _loopback_fix(uri: str) -> str:
-    """Return ``uri`` with ``localhost`` replaced by ``127.0.0.1`` (A12), best effort."""
-    try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError:
-        return DEFAULT_REDIRECT_URI
-    if (parts.hostname or "").lower() not in ("localhost", "127.0.0.1"):
-        return uri
-    netloc = "127.0.0.1" + (f":{port}" if port else "")
-    return urlunsplit(("http", netloc, parts.path or "/callback", parts.query, ""))
-
-
-def _matches(sent: SplitResult, registered: SplitResult, sent_text: str, reg_text: str) -> bool:
-    """Apply A12's rule: exact match, or a port-less loopback registration with any port."""
-    if sent_text == reg_text:
-        return True
-    try:
-        reg_port, sent_port = registered.port, sent.port
-    except ValueError:
-        return False
-    return (
-        registered.scheme == sent.scheme == "http"
-        and registered.netloc in ("127.0.0.1", "[::1]")
-        and reg_port is None
-        and sent_port is not None
-        and sent.hostname == registered.hostname
-        and (registered.path, registered.query, registered.fragment)
-        == (sent.path, sent.query, sent.fragment)
-    )
-
-
-def compare_redirect_uris(sent: object, registered: object) -> str | None:
-    """Explain why Spotify would refuse ``sent`` for a ``registered`` redirect URI, or None.
-
-    Spotify compares redirect URIs exactly, case and trailing slash included, except that a
-    loopback IP literal registered without a port accepts any port (A12).
-
-    Args:
-        sent: the redirect URI a login uses.
-        registered: the redirect URI registered in the developer dashboard.
-
-    Returns:
-        None when Spotify accepts ``sent``; otherwise a one-line explanation with the fix.
-
-    Raises:
-        RedirectURIError: one of the values is not text.
-    """
-    if not isinstance(sent, str) or not isinstance(registered, str):
-        raise RedirectURIError(
-            "Both redirect URIs must be text, for example "
-            f"{DEFAULT_REDIRECT_URI} (got {type(sent).__name__} and {type(registered).__name__})."
-        )
-    if sent == registered:
-        return None
-    head = f"The redirect URI {_show(sent)} differs from the registered {_show(registered)}"
-    use = f"use {_show(registered)}."
-    try:
-        s_parts, r_parts = urlsplit(sent), urlsplit(registered)
-    except ValueError:
-        return f"{head}: one of them is not a valid URL; {use}"
-    if _matches(s_parts, r_parts, sent, registered):
-        return None
-    try:
-        s_port, r_port = s_parts.port, r_parts.port
-    except ValueError:
-        return f"{head}: it has an invalid port; {use}"
-    comparable = sent
-    if r_port is None and s_port is not None and r_parts.netloc in ("127.0.0.1", "[::1]"):
-        # A12: the port is free here, so compare the rest.
-        comparable = urlunsplit(s_parts._replace(netloc=s_parts.netloc.rsplit(":", 1)[0]))
-    if comparable.rstrip("/") == registered.rstrip("/"):
-        return f"{head} by a trailing slash: Spotify compares exactly (A12), {use}"
-    if comparable.lower() == registered.lower():
-        return f"{head} in upper/lower case: Spotify compares exactly (A12), {use}"
-    s_host, r_host = (s_parts.hostname or ""), (r_parts.hostname or "")
-    if s_host == "localhost" and r_host in _LOOPBACK_HOSTS:
-        return f"{head}: Spotify no longer accepts localhost (A12), {use}"
-    same_but_port = (s_parts.scheme, s_host, s_parts.path, s_parts.query) == (
-        r_parts.scheme,
-        r_host,
-        r_parts.path,
-        r_parts.query,
-    )
-    if same_but_port and s_port != r_port:
-        if r_host in _LOOPBACK_HOSTS and r_port is not None:
-            return (
-                f"{head} in the port ({s_port} instead of {r_port}): {use} or register "
-                f"{_show(urlunsplit(r_parts._replace(netloc=r_parts.netloc.rsplit(':', 1)[0])))} "
-                "without a port, which accepts any port (A12)."
-            )
-        return f"{head} in the port: only loopback IP literals registered without a port " + (
-            f"accept any port (A12); {use}"
-        )
-    return f"{head}: Spotify needs exactly the same string at both steps (A12); {use}"
 
 
 def _validate_credential(
@@ -522,6 +328,56 @@ def _validate_profile(value: object) -> str:
     return value
 
 
+def _validate_token_dir(value: object) -> Path:
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise ConfigurationError("The token directory must be a path.")
+    try:
+        token_dir = Path(value).expanduser()
+        is_cwd = token_dir.resolve() == Path.cwd().resolve()
+    except (OSError, ValueError, RuntimeError):
+        raise ConfigurationError(
+            f"The token directory {_show(str(value))} is not a usable path."
+        ) from None
+    if is_cwd:
+        raise ConfigurationError(
+            "The token directory is the working directory, where tokens would sit next "
+            "to notebooks (and end up in git): unset ADSTUDIO_TOKEN_DIR to use the "
+            "per-user config directory."
+        )
+    return token_dir
+
+
+def validate_sandbox_url(url: object) -> str:
+    """Check a stand-alone sandbox's base URL and return it without a trailing slash.
+
+    A stand-alone sandbox hands out its demo credentials and logs in by itself, so only one on
+    this machine is accepted.
+
+    Raises:
+        ConfigurationError: the URL is not a plain http(s) address on 127.0.0.1 or [::1].
+    """
+    text = url.strip() if isinstance(url, str) else ""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or parts.hostname not in _LOOPBACK_HOSTS
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or not text.isprintable()
+    ):
+        raise ConfigurationError(
+            f"{SANDBOX_URL_VARIABLE} must name a sandbox on this machine, such as "
+            "http://127.0.0.1:8765 (as `adstudio-nb sandbox` prints it): fix it or unset it."
+        )
+    return text.rstrip("/")
+
+
 def static_outputs(environ: Mapping[str, str] | None = None) -> bool:
     """Tell whether panels should display as static HTML (a shared walkthrough's kernel)."""
     env = os.environ if environ is None else environ
@@ -585,6 +441,12 @@ class Settings:
             for the in-process sandbox whose tokens could not outlive it anyway).
         catch_redirect: catch the login's redirect with a loopback listener; False when the
             browser cannot reach this machine (a remote Jupyter): the redirect is pasted.
+        sandbox_url: with the sandbox target, the stand-alone sandbox's base URL (as
+            ``ADSTUDIO_SANDBOX_URL`` names it, or as found); None for "any sandbox".
+
+    Settings that still wait for their sandbox (see :meth:`unresolved_sandbox` and
+    :attr:`is_resolved`) hold empty hosts, and an empty client id, redirect URI or profile
+    where the sandbox is to decide; :func:`adstudio_nb.demo.resolve_settings` fills them in.
     """
 
     client_id: str
@@ -601,12 +463,25 @@ class Settings:
     dashboard_url: str | None = SPOTIFY_DASHBOARD_URL
     token_storage: TokenStorage = "file"  # noqa: S105 (not a password)
     catch_redirect: bool = True
+    sandbox_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.target not in _TARGETS:
             raise ConfigurationError(
                 f"The target {_show(self.target)} is unknown: use one of {', '.join(_TARGETS)}."
             )
+        if self.sandbox_url is not None:
+            if self.target != "sandbox":
+                raise ConfigurationError(
+                    f"A sandbox URL goes only with the sandbox target, not {self.target}: "
+                    f"unset {SANDBOX_URL_VARIABLE} or the client id."
+                )
+            object.__setattr__(self, "sandbox_url", validate_sandbox_url(self.sandbox_url))
+        if self.target == "sandbox" and not (
+            self.authorize_url or self.token_url or self.api_base_url
+        ):
+            self._check_unresolved()
+            return
         lax = self.target == "custom"
         secret = self.client_secret
         if isinstance(secret, Secret):
@@ -621,23 +496,7 @@ class Settings:
         if secret is None and not self.use_pkce:
             # A5: without a secret the only way to authenticate is PKCE.
             object.__setattr__(self, "use_pkce", True)
-        token_dir = self.token_dir
-        if token_dir is not None:
-            if not isinstance(token_dir, str | Path) or not str(token_dir).strip():
-                raise ConfigurationError("The token directory must be a path.")
-            try:
-                token_dir = Path(token_dir).expanduser()
-                is_cwd = token_dir.resolve() == Path.cwd().resolve()
-            except (OSError, ValueError, RuntimeError):
-                raise ConfigurationError(
-                    f"The token directory {_show(str(token_dir))} is not a usable path."
-                ) from None
-            if is_cwd:
-                raise ConfigurationError(
-                    "The token directory is the working directory, where tokens would sit next "
-                    "to notebooks (and end up in git): unset ADSTUDIO_TOKEN_DIR to use the "
-                    "per-user config directory."
-                )
+        token_dir = None if self.token_dir is None else _validate_token_dir(self.token_dir)
         if self.token_storage not in ("file", "memory"):
             raise ConfigurationError("token_storage must be 'file' or 'memory'.")
         shown = {
@@ -682,6 +541,102 @@ class Settings:
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
+
+    def _check_unresolved(self) -> None:
+        """Check what settings waiting for their sandbox already hold (explicit values only)."""
+        if self.dashboard_url is not None:
+            raise ConfigurationError(
+                "Settings waiting for their sandbox take its dashboard too: leave it unset."
+            )
+        secret = self.client_secret
+        if isinstance(secret, Secret):
+            secret = secret.reveal()
+        if secret is not None:
+            secret = validate_client_secret(secret)
+        values: dict[str, Any] = {"client_secret": secret}
+        if self.client_id != "":
+            values["client_id"] = validate_client_id(self.client_id, client_secret=secret)
+        elif secret is not None:
+            raise ConfigurationError(
+                "A client secret without a client id: give both for your own sandbox app, or "
+                "neither for the sandbox's demo app."
+            )
+        if self.redirect_uri != "":
+            values["redirect_uri"] = validate_redirect_uri(self.redirect_uri)
+        if self.profile != "":
+            values["profile"] = _validate_profile(self.profile)
+        values["scope"] = validate_scope(self.scope)
+        for flag in ("use_pkce", "catch_redirect"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigurationError(f"{flag} must be True or False.")
+        if self.token_storage not in ("file", "memory"):
+            raise ConfigurationError("token_storage must be 'file' or 'memory'.")
+        if self.token_dir is not None:
+            values["token_dir"] = _validate_token_dir(self.token_dir)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def unresolved_sandbox(
+        cls,
+        sandbox_url: str | None = None,
+        *,
+        client_id: str = "",
+        client_secret: str | None = None,
+        redirect_uri: str = "",
+        scope: str = "",
+        profile: str = "",
+        token_dir: Path | None = None,
+        use_pkce: bool = False,
+        token_storage: TokenStorage = "file",  # noqa: S107 (not a password)
+        catch_redirect: bool = True,
+    ) -> Settings:
+        """Return settings that ask for a sandbox without finding or starting one.
+
+        :func:`adstudio_nb.demo.resolve_settings` turns them into usable settings: the
+        stand-alone sandbox at ``sandbox_url``, or (None) the one ``adstudio-nb sandbox`` or
+        ``make demo`` runs, else one in this process. Empty values are the sandbox's to fill
+        in (its demo app, its port-less redirect URI, a token profile per sandbox run).
+
+        Args:
+            sandbox_url: the stand-alone sandbox's base URL on this machine, or None.
+            client_id: an app registered in that sandbox; empty for its demo app.
+            client_secret: that app's secret (None for the demo app's, or PKCE).
+            redirect_uri: one of the app's redirect URIs; empty for the port-less one.
+            scope: empty by default (A13).
+            profile: names the token file; empty for one per sandbox run.
+            token_dir: where token files live; None for the per-user config directory.
+            use_pkce: log in with PKCE instead of the client secret.
+            token_storage: ``file`` for a stand-alone sandbox's tokens (a sandbox in this
+                process always keeps them in memory: they die with it), or ``memory``.
+            catch_redirect: catch the redirect with a loopback listener.
+        """
+        return cls(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            authorize_url="",
+            token_url="",
+            api_base_url="",
+            target="sandbox",
+            profile=profile,
+            token_dir=token_dir,
+            use_pkce=use_pkce,
+            dashboard_url=None,
+            token_storage=token_storage,
+            catch_redirect=catch_redirect,
+            sandbox_url=sandbox_url,
+        )
+
+    @property
+    def is_resolved(self) -> bool:
+        """Tell whether these settings can log in and call the API (their hosts are known).
+
+        False only for sandbox settings still waiting for
+        :func:`adstudio_nb.demo.resolve_settings` to find their sandbox.
+        """
+        return self.target != "sandbox" or bool(self.api_base_url)
 
     @classmethod
     def spotify(
@@ -836,12 +791,21 @@ _ENVIRONMENT_ONLY = (
 
 
 def _read_env_file(
-    environ: Mapping[str, str], env_file: str | os.PathLike[str] | None
+    environ: Mapping[str, str],
+    env_file: str | os.PathLike[str] | None,
+    *,
+    default_file: bool,
 ) -> dict[str, str]:
-    """Read a ``.env`` file without touching ``os.environ``; a missing default file is fine."""
+    """Read a ``.env`` file without touching ``os.environ``; a missing default file is fine.
+
+    The file is ``env_file``, else the environment's ``ADSTUDIO_ENV_FILE``, else (only when
+    ``default_file``) ``./.env``; with none of them, no file is opened.
+    """
+    explicit = env_file if env_file is not None else environ.get(ENV_FILE_VARIABLE) or None
+    if explicit is None and not default_file:
+        return {}
     from dotenv import dotenv_values
 
-    explicit = env_file if env_file is not None else environ.get(ENV_FILE_VARIABLE) or None
     path = Path(explicit) if explicit is not None else Path.cwd() / ".env"
     try:
         if not path.is_file():
@@ -899,19 +863,26 @@ def load_settings(
 ) -> Settings:
     """Read the settings: arguments, then environment variables, then ``.env``, then the sandbox.
 
-    With no client id anywhere, the result points at the embedded sandbox (zero configuration:
-    a stand-alone sandbox when ``ADSTUDIO_SANDBOX_URL`` names one, else one in this process).
-    A ``.env`` file gives the app and its switches only; the hosts, ``ADSTUDIO_TOKEN_DIR``,
-    ``ADSTUDIO_SANDBOX_URL`` and ``ADSTUDIO_TARGET=custom`` come from the real environment, and
-    a ``.env`` setting one of them is refused. Values are read literally (no ``${VAR}``).
+    With no client id anywhere the result asks for a sandbox (zero configuration): the
+    stand-alone one ``ADSTUDIO_SANDBOX_URL`` names, or with the variable unset whichever
+    :func:`adstudio_nb.demo.resolve_settings` finds or starts. Those settings are not usable
+    until resolved (:attr:`Settings.is_resolved`). A ``.env`` file gives the app and its
+    switches only; the hosts, ``ADSTUDIO_TOKEN_DIR``, ``ADSTUDIO_SANDBOX_URL`` and
+    ``ADSTUDIO_TARGET=custom`` come from the real environment, and a ``.env`` setting one of
+    them is refused. Values are read literally (no ``${VAR}``).
+
+    Hermetic: no network, no sandbox. With ``environ`` given, nothing outside it is read: the
+    ``.env`` file is ``env_file`` or the mapping's ``ADSTUDIO_ENV_FILE``, and none otherwise.
 
     Args:
-        environ: the environment to read (``os.environ`` by default; never modified).
-        env_file: the ``.env`` file; by default ``ADSTUDIO_ENV_FILE`` or ``./.env``.
+        environ: the environment to read; None for ``os.environ`` (never modified), which
+            also makes ``./.env`` the default ``.env`` file.
+        env_file: the ``.env`` file; by default ``ADSTUDIO_ENV_FILE`` (or, reading
+            ``os.environ``, ``./.env``).
         **overrides: field values of :class:`Settings`; None values count as not given.
 
     Returns:
-        Validated settings.
+        Validated settings; for the sandbox, possibly still to be resolved.
 
     Raises:
         ConfigurationError: a value cannot work (the message says which and the fix).
@@ -923,7 +894,7 @@ def load_settings(
         raise ConfigurationError(
             f"Unknown setting {_show(unknown[0])}: use one of {', '.join(sorted(known))}."
         )
-    file_values = _read_env_file(env, env_file)
+    file_values = _read_env_file(env, env_file, default_file=environ is None)
     given: dict[str, Any] = {}
     for name, variable in _ENV_NAMES.items():
         sources = (file_values, env) if name in _ENV_FILE_FIELDS else (env,)
@@ -954,10 +925,8 @@ def load_settings(
     given["target"] = target
 
     if target == "sandbox":
-        sandbox_url = str(env.get(SANDBOX_URL_VARIABLE) or "").strip()
-        if sandbox_url:
-            _validate_sandbox_url(sandbox_url)
-        return _sandbox_settings(given, sandbox_url)
+        return _sandbox_wanted(given, env)
+    given.pop("sandbox_url", None)  # a sandbox URL means nothing to Spotify or a custom host
     if "client_id" not in given:
         raise ConfigurationError(
             "No client id is configured: set ADSTUDIO_CLIENT_ID (and ADSTUDIO_CLIENT_SECRET) in "
@@ -966,63 +935,23 @@ def load_settings(
     return Settings(**given)
 
 
-def _validate_sandbox_url(url: str) -> None:
-    """A stand-alone sandbox hands out credentials and logs in by itself: this machine only."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or parts.hostname not in _LOOPBACK_HOSTS
-        or "@" in parts.netloc
-        or parts.query
-        or parts.fragment
-    ):
-        raise ConfigurationError(
-            f"{SANDBOX_URL_VARIABLE} must name a sandbox on this machine, such as "
-            "http://127.0.0.1:8765 (as `adstudio-nb sandbox` prints it): fix it or unset it."
-        )
+_SANDBOX_DECIDES = ("authorize_url", "token_url", "api_base_url", "dashboard_url")
 
 
-def _sandbox_profile(source: Any) -> str:
-    instance = str(getattr(source, "instance_id", "") or "")
-    in_process = bool(getattr(source, "in_process", False))
-    return f"sandbox-{instance}" if instance.isalnum() and not in_process else "sandbox"
+def _sandbox_wanted(given: dict[str, Any], env: Mapping[str, str]) -> Settings:
+    """Settings asking for the zero-configuration sandbox, with the explicit values kept.
 
-
-def _sandbox_settings(given: dict[str, Any], sandbox_url: str) -> Settings:
-    """Settings for the zero-configuration sandbox, with any explicit values on top.
-
-    A stand-alone sandbox named by ``ADSTUDIO_SANDBOX_URL`` (the real environment only) is
-    asked for its endpoints; otherwise the embedded-sandbox module starts one in this process.
+    A stand-alone sandbox named by ``ADSTUDIO_SANDBOX_URL`` (the real environment only, or an
+    argument) is recorded, never asked: :func:`adstudio_nb.demo.resolve_settings` does that.
     """
-    try:
-        embedded = importlib.import_module("adstudio_nb.demo")
-        source = embedded.sandbox_settings_source(sandbox_url)
-    except ConnectionError as exc:
-        text = str(exc).splitlines()[0] if str(exc) else ""
+    hosts = [name for name in _SANDBOX_DECIDES if given.get(name)]
+    if hosts:
+        named = ", ".join(_ENV_NAMES.get(h, h) for h in hosts)
         raise ConfigurationError(
-            _show(text, 300) or f"No sandbox answers: unset {SANDBOX_URL_VARIABLE}."
-        ) from None
-    in_process = bool(getattr(source, "in_process", not sandbox_url))
-    values: dict[str, Any] = {
-        "client_id": source.client_id,
-        "client_secret": source.client_secret,
-        "redirect_uri": source.redirect_uri,
-        "authorize_url": source.authorize_url,
-        "token_url": source.token_url,
-        "api_base_url": source.api_base_url,
-        "dashboard_url": source.dashboard_url,
-        # One token file per sandbox run: a restarted kernel finds its login again, while a
-        # sandbox started anew (its tokens unknown to it) starts from a clean slate.
-        "profile": _sandbox_profile(source),
-        # An in-process sandbox forgets its tokens when the kernel stops: so do we.
-        "token_storage": "memory" if in_process else "file",
-    }
-    values.update(given)
-    if values.get("use_pkce") and "client_secret" not in given:
-        values["client_secret"] = None
-    return Settings(**values)
+            f"With the sandbox target the sandbox gives its own addresses, so {named} cannot "
+            f"be set: unset it, name a stand-alone sandbox with {SANDBOX_URL_VARIABLE}, or "
+            "choose the custom target on purpose."
+        )
+    sandbox_url = given.pop("sandbox_url", None) or str(env.get(SANDBOX_URL_VARIABLE) or "")
+    given.pop("target")
+    return Settings.unresolved_sandbox(sandbox_url.strip() or None, **given)

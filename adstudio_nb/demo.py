@@ -1,30 +1,56 @@
-"""The one bridge between the client side and the sandbox: where it is, and a scripted person.
+"""The one bridge between the client side and the sandbox: find it, start it, play its person.
 
-With nothing configured, adstudio_nb uses a sandbox: a stand-alone one when
-``ADSTUDIO_SANDBOX_URL`` names it (``make demo`` starts one, so tokens outlive a kernel
-restart), otherwise one started in this process on a free port, once. The variable is read from
-the process environment only (never a ``.env`` file) and must name this machine.
+Zero configuration means a sandbox. :func:`adstudio_nb.config.load_settings` only says so
+(``Settings(target="sandbox", sandbox_url=...)`` with the hosts and demo app still empty);
+:func:`resolve_settings` finds that sandbox and fills them in, in this order:
+
+1. the stand-alone sandbox ``ADSTUDIO_SANDBOX_URL`` names (read from the real environment only);
+2. the stand-alone sandbox ``adstudio-nb sandbox`` or ``make demo`` runs on this machine: it
+   announces its URL in a small file in the per-user runtime directory (mode 0600, removed when
+   it stops; a stale file is recognised by asking the URL for the sandbox's ``instance_id``);
+3. else a sandbox started in this process on a free port, once (``in_process=True``, the
+   notebooks' default); the command line instead starts a stand-alone one in the background
+   (:func:`start_background_sandbox`), so that separate commands share one sandbox.
+
+A stand-alone sandbox's tokens live in files under a profile named after its run
+(``sandbox-<instance id>``): a restarted kernel or the next command finds the login again, and a
+sandbox started anew (its tokens unknown to it) starts from a clean slate. An in-process
+sandbox's tokens stay in memory and die with it.
 
 This module also plays the person on the sandbox's own login page (log in, click Agree or
-Cancel), for the demo login of unattended notebooks, the sharing command, tests and benchmarks.
-It works only with the sandbox's pages, never with Spotify's.
+Cancel): the demo login of unattended notebooks and shared walkthroughs (:func:`demo_login`),
+tests and benchmarks. It works only with the sandbox's pages, never with Spotify's.
 
 No other module outside ``adstudio_nb.sandbox`` imports the sandbox: they come here.
+
+Example:
+    >>> from adstudio_nb.config import load_settings
+    >>> settings = resolve_settings(load_settings(environ={}), runtime_dir=None)  # doctest: +SKIP
+    >>> settings.is_resolved, settings.target  # doctest: +SKIP
+    (True, 'sandbox')
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import json
 import os
 import re
+import subprocess
+import sys
 import threading
+import time
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from .config import SANDBOX_URL_VARIABLE
+from .config import SANDBOX_URL_VARIABLE, Settings, validate_sandbox_url
 from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -32,15 +58,12 @@ if TYPE_CHECKING:
     from .sandbox import Sandbox, SandboxApp
     from .token_store import Token
 
-SANDBOX_URL_ENV = SANDBOX_URL_VARIABLE
 DEMO_APP_PATH = "/sandbox/demo-app"
 DEMO_USER = "alex.analyst"
 DEMO_PASSWORD = "demo"  # noqa: S105 (the sandbox's published demo password)
-_LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+RUNTIME_FILE_NAME = "sandbox.json"
 _PENDING = re.compile(r'name="pending" value="([^"]+)"')
-
-_lock = threading.Lock()
-_embedded: Sandbox | None = None
+_ASK_TIMEOUT_S = 5.0
 
 
 # -- where the sandbox answers --------------------------------------------------------------------
@@ -48,7 +71,20 @@ _embedded: Sandbox | None = None
 
 @dataclass(frozen=True)
 class SandboxEndpoints:
-    """Where a sandbox answers, and its demo app's credentials."""
+    """Where a sandbox answers, and its demo app's credentials.
+
+    Attributes:
+        base_url: the sandbox's root, e.g. ``http://127.0.0.1:8765``.
+        authorize_url: its authorize page (A1).
+        token_url: its token endpoint (A5).
+        api_base_url: its Ads API v3 base URL.
+        dashboard_url: its developer dashboard (D7).
+        client_id: the demo app's client id.
+        client_secret: the demo app's secret (never shown in ``repr``).
+        redirect_uri: the demo app's port-less loopback redirect URI (A12).
+        in_process: True for a sandbox inside this process.
+        instance_id: tells one run of a sandbox from the next.
+    """
 
     base_url: str
     authorize_url: str
@@ -62,16 +98,29 @@ class SandboxEndpoints:
     instance_id: str = ""
 
 
+class _InProcess:
+    """This process's sandbox, started on first use and stopped at exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sandbox: Sandbox | None = None
+
+    def get(self) -> Sandbox:
+        from .sandbox import Sandbox
+
+        with self._lock:
+            if self._sandbox is None:
+                self._sandbox = Sandbox().start()
+                atexit.register(self._sandbox.stop)
+            return self._sandbox
+
+
+_in_process = _InProcess()
+
+
 def embedded_sandbox() -> Sandbox:
     """Return this process's sandbox, starting it on first use (stopped at exit)."""
-    global _embedded
-    from .sandbox import Sandbox
-
-    with _lock:
-        if _embedded is None:
-            _embedded = Sandbox().start()
-            atexit.register(_embedded.stop)
-        return _embedded
+    return _in_process.get()
 
 
 def endpoints_of(sandbox: Sandbox) -> SandboxEndpoints:
@@ -91,24 +140,15 @@ def endpoints_of(sandbox: Sandbox) -> SandboxEndpoints:
     )
 
 
-def describe_remote(base_url: str, *, timeout_s: float = 5.0) -> SandboxEndpoints:
+def describe_remote(base_url: str, *, timeout_s: float = _ASK_TIMEOUT_S) -> SandboxEndpoints:
     """Ask a stand-alone sandbox at ``base_url`` for its URLs and demo app.
 
     Raises:
-        ConnectionError: nothing answers there (start it with ``adstudio-nb sandbox``).
-        ValueError: ``base_url`` is not on this machine (a sandbox hands out credentials and
-            logs in by itself, so only a loopback one is asked).
+        ConfigurationError: ``base_url`` is not on this machine (a sandbox hands out
+            credentials and logs in by itself, so only a loopback one is asked), or no
+            adstudio_nb sandbox answers there.
     """
-    base_url = base_url.rstrip("/")
-    try:
-        host = urlsplit(base_url).hostname
-    except ValueError:
-        host = None
-    if host not in _LOOPBACK_HOSTS or "@" in base_url:
-        raise ValueError(
-            f"{SANDBOX_URL_ENV} must name a sandbox on this machine, such as "
-            "http://127.0.0.1:8765: fix it or unset it."
-        )
+    base_url = validate_sandbox_url(base_url)
     try:
         answer = requests.get(base_url + DEMO_APP_PATH, timeout=timeout_s)
         answer.raise_for_status()
@@ -125,11 +165,11 @@ def describe_remote(base_url: str, *, timeout_s: float = 5.0) -> SandboxEndpoint
             in_process=False,
             instance_id=str(body.get("instance_id", "")),
         )
-    except (requests.RequestException, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise ConnectionError(
-            f"No adstudio_nb sandbox answers at {base_url} ({SANDBOX_URL_ENV}). "
-            "Start one with `adstudio-nb sandbox`, or unset the variable to use an in-process one."
-        ) from exc
+    except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
+        raise ConfigurationError(
+            f"No adstudio_nb sandbox answers at {base_url}. Start one with `adstudio-nb "
+            f"sandbox`, or unset {SANDBOX_URL_VARIABLE} to use the one found or started for you."
+        ) from None
 
 
 def _portless(redirect_uris: list[str]) -> str:
@@ -144,18 +184,289 @@ def _portless(redirect_uris: list[str]) -> str:
     return redirect_uris[0]
 
 
-def sandbox_settings_source(sandbox_url: str | None = None) -> SandboxEndpoints:
-    """Return the zero-configuration sandbox: the stand-alone one if named, else in-process.
+# -- zero-configuration resolution ----------------------------------------------------------------
+
+
+def resolve_settings(
+    settings: Settings, *, in_process: bool = True, runtime_dir: Path | None = None
+) -> Settings:
+    """Return usable settings: the sandbox ``settings`` ask for, found or started and filled in.
+
+    Idempotent, and a no-op for settings that are already resolved (Spotify, custom, or a
+    sandbox found before). The order: the sandbox ``settings.sandbox_url`` names, else the
+    stand-alone one announced on this machine, else (``in_process``) one in this process.
 
     Args:
-        sandbox_url: the stand-alone sandbox's base URL; ``""`` for one in this process; None
-            to read ``ADSTUDIO_SANDBOX_URL`` from the process environment (never a ``.env``
-            file: which sandbox hands out credentials is not a file's decision).
+        settings: from :func:`~adstudio_nb.config.load_settings` or
+            :meth:`~adstudio_nb.config.Settings.unresolved_sandbox`.
+        in_process: start a sandbox in this process when none runs; False raises instead
+            (the command line starts a background one itself, see
+            :func:`start_background_sandbox`).
+        runtime_dir: where stand-alone sandboxes announce themselves; None for the per-user
+            runtime directory.
+
+    Raises:
+        ConfigurationError: the named sandbox does not answer, or (``in_process=False``)
+            none runs.
     """
-    url = (os.environ.get(SANDBOX_URL_ENV, "") if sandbox_url is None else sandbox_url).strip()
-    if url:
-        return describe_remote(url)
-    return endpoints_of(embedded_sandbox())
+    if settings.is_resolved:
+        return settings
+    if settings.sandbox_url:
+        endpoints = describe_remote(settings.sandbox_url)
+    else:
+        found = find_running_sandbox(runtime_dir=runtime_dir)
+        if found is not None:
+            endpoints = found
+        elif in_process:
+            endpoints = endpoints_of(embedded_sandbox())
+        else:
+            raise ConfigurationError(
+                "No sandbox is running on this machine: start one with `adstudio-nb sandbox` "
+                "(or `make demo`), or let `adstudio-nb login` start one in the background."
+            )
+    return settings_for(endpoints, settings)
+
+
+def settings_for(endpoints: SandboxEndpoints, wanted: Settings | None = None) -> Settings:
+    """Return settings for a described sandbox, keeping the explicit values of ``wanted``.
+
+    Empty values of ``wanted`` are the sandbox's: its demo app (unless ``wanted`` names an
+    app of its own), its port-less redirect URI, and a token profile per stand-alone sandbox
+    run (``sandbox`` in memory for one in this process).
+    """
+    wanted = wanted or Settings.unresolved_sandbox()
+    own_app = bool(wanted.client_id)
+    if own_app:
+        secret = wanted.client_secret
+    else:
+        secret = None if wanted.use_pkce else endpoints.client_secret
+    instance = endpoints.instance_id
+    run_profile = (
+        f"sandbox-{instance}" if instance.isalnum() and not endpoints.in_process else "sandbox"
+    )
+    return Settings(
+        client_id=wanted.client_id or endpoints.client_id,
+        client_secret=secret,
+        redirect_uri=wanted.redirect_uri or endpoints.redirect_uri,
+        scope=wanted.scope,
+        authorize_url=endpoints.authorize_url,
+        token_url=endpoints.token_url,
+        api_base_url=endpoints.api_base_url,
+        dashboard_url=endpoints.dashboard_url,
+        target="sandbox",
+        profile=wanted.profile or run_profile,
+        token_dir=wanted.token_dir,
+        use_pkce=wanted.use_pkce,
+        # An in-process sandbox forgets its tokens when the process stops: so do we.
+        token_storage="memory" if endpoints.in_process else wanted.token_storage,
+        catch_redirect=wanted.catch_redirect,
+        sandbox_url=None if endpoints.in_process else endpoints.base_url,
+    )
+
+
+# -- stand-alone sandboxes announce themselves ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A stand-alone sandbox's entry in the runtime file: where it answers, which run it is.
+
+    Attributes:
+        url: the sandbox's base URL.
+        instance_id: the run, as ``/sandbox/demo-app`` reports it.
+        pid: the process serving it.
+        background: True when started by :func:`start_background_sandbox` (it may be
+            stopped by :func:`stop_background_sandbox`).
+        path: the runtime file.
+    """
+
+    url: str
+    instance_id: str
+    pid: int
+    background: bool
+    path: Path
+
+    def withdraw(self) -> None:
+        """Remove the entry if it is still this sandbox's (idempotent)."""
+        current = _read_announcement(self.path.parent)
+        if current is not None and current.instance_id == self.instance_id:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+def default_runtime_dir() -> Path:
+    """Return the per-user runtime directory where stand-alone sandboxes announce themselves."""
+    import platformdirs
+
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR platformdirs falls back to a private directory of its own
+        # and says so; the fallback is fine for a file that only names a loopback URL.
+        warnings.simplefilter("ignore", UserWarning)
+        return Path(platformdirs.user_runtime_dir("adstudio_nb", appauthor=False))
+
+
+def announce_sandbox(
+    url: str, instance_id: str, *, background: bool = False, runtime_dir: Path | None = None
+) -> Announcement:
+    """Write the runtime file naming a stand-alone sandbox in this process; removed at exit.
+
+    The file (mode 0600, in a 0700 directory) replaces any previous one: the newest sandbox
+    is the one zero-configuration clients use.
+
+    Raises:
+        ConfigurationError: the runtime directory cannot be written.
+    """
+    directory = runtime_dir or default_runtime_dir()
+    path = directory / RUNTIME_FILE_NAME
+    entry = {"url": url, "instance_id": instance_id, "pid": os.getpid(), "background": background}
+    temporary = directory / f".{RUNTIME_FILE_NAME}.{os.getpid()}"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(entry, out)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot write the sandbox's runtime file in {directory} ({exc.strerror}): other "
+            f"commands will not find this sandbox unless {SANDBOX_URL_VARIABLE} names it."
+        ) from None
+    announcement = Announcement(url, instance_id, os.getpid(), background, path)
+    atexit.register(announcement.withdraw)
+    return announcement
+
+
+def _read_announcement(directory: Path) -> Announcement | None:
+    """Read the runtime file; None when missing, unreadable, not ours or malformed."""
+    path = directory / RUNTIME_FILE_NAME
+    try:
+        info = path.stat()
+        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+            return None  # someone else's file could send us to their server
+        body = json.loads(path.read_text(encoding="utf-8"))
+        return Announcement(
+            url=str(body["url"]),
+            instance_id=str(body["instance_id"]),
+            pid=int(body["pid"]),
+            background=bool(body.get("background", False)),
+            path=path,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def find_running_sandbox(*, runtime_dir: Path | None = None) -> SandboxEndpoints | None:
+    """Return the stand-alone sandbox announced on this machine, if it still answers.
+
+    A stale entry (nothing answers, or another sandbox run answers at that URL) is removed.
+    """
+    directory = runtime_dir or default_runtime_dir()
+    entry = _read_announcement(directory)
+    if entry is None:
+        return None
+    try:
+        endpoints = describe_remote(entry.url, timeout_s=2.0)
+    except ConfigurationError:
+        endpoints = None
+    if endpoints is not None and endpoints.instance_id == entry.instance_id:
+        return endpoints
+    entry.withdraw()
+    return None
+
+
+_background: list[subprocess.Popen[bytes]] = []
+
+
+def start_background_sandbox(
+    sandbox_args: Sequence[str] = (),
+    *,
+    runtime_dir: Path | None = None,
+    timeout_s: float = 60.0,
+) -> SandboxEndpoints:
+    """Start ``adstudio-nb sandbox`` as a background process and return it once it answers.
+
+    It outlives the command that started it (its own session, no terminal), announces itself
+    in the runtime file, and runs until stopped (:func:`stop_background_sandbox`, or
+    ``adstudio-nb sandbox --stop``).
+
+    Args:
+        sandbox_args: further ``adstudio-nb sandbox`` options (``--seed``, ``--faults`` ...).
+        runtime_dir: where it announces itself; None for the per-user runtime directory.
+        timeout_s: how long to wait for it to answer.
+
+    Raises:
+        ConfigurationError: it stopped at once or did not answer in time.
+    """
+    directory = runtime_dir or default_runtime_dir()
+    command = [sys.executable, "-m", "adstudio_nb.cli", "sandbox", "--background"]
+    command += ["--announce-dir", str(directory), *sandbox_args]
+    extra: dict[str, Any] = {"start_new_session": True}
+    if sys.platform == "win32":
+        extra = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
+    # No inherited pipes: whoever reads this command's output must not wait for the sandbox.
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+        **extra,
+    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        entry = _read_announcement(directory)
+        if entry is not None and entry.pid == process.pid:
+            _background.append(process)  # it lives on by design; keep its handle meanwhile
+            return describe_remote(entry.url)
+        code = process.poll()
+        if code is not None:
+            raise ConfigurationError(
+                f"The background sandbox stopped at once (exit status {code}): run "
+                "`adstudio-nb sandbox` to see why."
+            )
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise ConfigurationError(
+                f"The background sandbox did not answer within {timeout_s:.0f} s: run "
+                "`adstudio-nb sandbox` to see why."
+            )
+        time.sleep(0.05)
+
+
+def stop_background_sandbox(
+    *, runtime_dir: Path | None = None, timeout_s: float = 15.0
+) -> str | None:
+    """Stop the background sandbox announced on this machine; return its URL, or None.
+
+    Raises:
+        ConfigurationError: the announced sandbox runs in the foreground (``adstudio-nb
+            sandbox`` or ``make demo`` in a terminal: stop it there), or did not stop in time.
+    """
+    import signal
+
+    directory = runtime_dir or default_runtime_dir()
+    endpoints = find_running_sandbox(runtime_dir=directory)
+    entry = _read_announcement(directory)
+    if endpoints is None or entry is None:
+        return None
+    if not entry.background:
+        raise ConfigurationError(
+            f"The sandbox at {entry.url} runs in a terminal (process {entry.pid}): stop it there "
+            "with Ctrl-C."
+        )
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(entry.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while _read_announcement(directory) == entry:
+        if time.monotonic() > deadline:
+            raise ConfigurationError(
+                f"The background sandbox (process {entry.pid}) did not stop within "
+                f"{timeout_s:.0f} s: end that process yourself."
+            )
+        time.sleep(0.05)
+    return entry.url
 
 
 # -- a scripted person on the sandbox's login page ------------------------------------------------
@@ -257,14 +568,21 @@ __all__ = [
     "DEMO_APP_PATH",
     "DEMO_PASSWORD",
     "DEMO_USER",
-    "SANDBOX_URL_ENV",
+    "RUNTIME_FILE_NAME",
+    "Announcement",
     "ConsentPageError",
     "SandboxEndpoints",
+    "announce_sandbox",
     "consent",
+    "default_runtime_dir",
     "demo_login",
     "describe_remote",
     "embedded_sandbox",
     "endpoints_of",
-    "sandbox_settings_source",
+    "find_running_sandbox",
+    "resolve_settings",
+    "settings_for",
+    "start_background_sandbox",
+    "stop_background_sandbox",
     "token_response",
 ]

@@ -563,8 +563,8 @@ def execute_notebook(
 def _sandbox_run(secrets: _Secrets, tmp: Path) -> Iterator[tuple[dict[str, str], str]]:
     """A private stand-alone sandbox, logged in as the demo user, for the kernel to use."""
     from .auth import OAuthFlow
-    from .config import load_settings
-    from .demo import SANDBOX_URL_ENV, demo_login
+    from .config import SANDBOX_URL_VARIABLE, load_settings
+    from .demo import demo_login, resolve_settings
     from .sandbox import Sandbox
 
     def remember(sandbox: Sandbox) -> None:
@@ -575,8 +575,8 @@ def _sandbox_run(secrets: _Secrets, tmp: Path) -> Iterator[tuple[dict[str, str],
 
     with Sandbox() as sandbox:
         env = _kernel_env(tmp)
-        env[SANDBOX_URL_ENV] = sandbox.base_url
-        settings = load_settings(environ=env, env_file=env["ADSTUDIO_ENV_FILE"])
+        env[SANDBOX_URL_VARIABLE] = sandbox.base_url
+        settings = resolve_settings(load_settings(environ=env, env_file=env["ADSTUDIO_ENV_FILE"]))
         demo_login(OAuthFlow(settings))
         remember(sandbox)  # what the kernel is told to hide
         try:

@@ -80,13 +80,19 @@ def revoke_in_dashboard(
 
 
 def zero_config_env(root: Path) -> dict[str, str]:
-    """The environment with no adstudio_nb setting, and private config and Jupyter directories."""
+    """The environment with no adstudio_nb setting, and private config and Jupyter directories.
+
+    The runtime directory is private too, so a stand-alone sandbox started under this
+    environment announces itself only to processes using the same one.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
     (root / "empty.env").write_text("")
+    (root / "run").mkdir(mode=0o700, exist_ok=True)
     env.update(
         {
             "ADSTUDIO_ENV_FILE": str(root / "empty.env"),
             "XDG_CONFIG_HOME": str(root / "xdg"),
+            "XDG_RUNTIME_DIR": str(root / "run"),
             "JUPYTER_CONFIG_DIR": str(root / "cfg"),
             "JUPYTER_RUNTIME_DIR": str(root / "rt"),
             "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),

@@ -13,14 +13,13 @@ from hypothesis import strategies as st
 from adstudio_nb.auth import LoginRequest, OAuthFlow
 from adstudio_nb.config import (
     Settings,
-    compare_redirect_uris,
     load_settings,
     validate_client_id,
     validate_client_secret,
-    validate_redirect_uri,
     validate_scope,
 )
 from adstudio_nb.exceptions import AdStudioError, AuthorizationDenied, StateMismatch
+from adstudio_nb.redirect_uris import compare_redirect_uris, validate_redirect_uri
 from adstudio_nb.token_store import MemoryTokenStore
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"

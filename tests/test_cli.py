@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 import requests
 
 from adstudio_nb.cli import main
+from tests.conftest import REPO_ROOT
+from tests.helpers import consent, zero_config_env
 
 
-def test_sandbox_command_serves_and_prints_urls_and_demo_credentials() -> None:
-    """`adstudio-nb sandbox` prints the URLs and demo app, serves until SIGTERM."""
+def test_sandbox_command_serves_and_prints_urls_and_demo_credentials(tmp_path) -> None:
+    """`adstudio-nb sandbox` prints the URLs and demo app, serves until SIGTERM.
+
+    It announces itself to the commands of this computer (a private runtime directory here):
+    `status` finds it, `sandbox --stop` leaves a sandbox running in a terminal alone, and the
+    announcement is gone once it stops.
+    """
+    env = zero_config_env(tmp_path)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -33,6 +47,7 @@ def test_sandbox_command_serves_and_prints_urls_and_demo_credentials() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None
@@ -48,11 +63,18 @@ def test_sandbox_command_serves_and_prints_urls_and_demo_credentials() -> None:
         assert "Registered app 'Second app'" in text
         page = requests.get(base.group(1) + "/", timeout=10)
         assert page.status_code == 200
+        status = _cli(env, "status")
+        assert status.returncode == 1 and "Not logged in" in status.stdout, status.stderr
+        assert "started" not in status.stderr  # it used that sandbox, started none
+        stop = _cli(env, "sandbox", "--stop")
+        assert stop.returncode == 1 and "runs in a terminal" in stop.stderr
+        assert _runtime_file(tmp_path).exists()
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         process.stdout.close() if process.stdout else None
         process.stderr.close() if process.stderr else None
+    assert not _runtime_file(tmp_path).exists()
 
 
 def test_same_seed_gives_the_same_demo_credentials() -> None:
@@ -112,8 +134,6 @@ def test_a1_a7_login_by_listener_then_status_accounts_logout(sandbox, tmp_path) 
     """A1-A7, B1: `login` catches the redirect; `status`, `accounts --json`, `logout` follow."""
     import json
 
-    from tests.helpers import consent
-
     env = _cli_env(sandbox, tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "adstudio_nb.cli", "login", "--no-browser"],
@@ -153,8 +173,6 @@ def test_a1_a7_login_by_listener_then_status_accounts_logout(sandbox, tmp_path) 
 
 def test_a3_login_by_paste_and_a_denied_paste(sandbox, tmp_path) -> None:
     """A3: `login --paste` reads the address-bar URL; Cancel is explained, exit 1."""
-    from tests.helpers import consent
-
     env = _cli_env(sandbox, tmp_path)
     for approve, code in ((False, 1), (True, 0)):
         process = subprocess.Popen(
@@ -177,8 +195,6 @@ def test_a3_login_by_paste_and_a_denied_paste(sandbox, tmp_path) -> None:
 
 def test_status_and_login_announce_a_custom_target(sandbox, tmp_path) -> None:
     """A custom target (chosen in the environment) is named in `status` and `login` output."""
-    from tests.helpers import consent
-
     env = _cli_env(sandbox, tmp_path)
     del env["ADSTUDIO_SANDBOX_URL"]
     app = sandbox.demo_app
@@ -213,3 +229,193 @@ def test_status_and_login_announce_a_custom_target(sandbox, tmp_path) -> None:
         assert app.client_secret not in shown
     spotify = _cli({**_cli_env(sandbox, tmp_path), "ADSTUDIO_CLIENT_ID": "a" * 32}, "status")
     assert "Custom target" not in spotify.stdout + spotify.stderr
+
+
+# -- zero configuration: separate commands share one background sandbox ---------------------------
+
+_ID = re.compile(r"\b[A-D]\d{1,2}\b")
+
+
+def _runtime_file(root: Path) -> Path:
+    return root / "run" / "adstudio_nb" / "sandbox.json"
+
+
+@pytest.fixture
+def zero_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """No configuration at all, private directories; stops any sandbox left in the background."""
+    env = zero_config_env(tmp_path)
+    yield env
+    announced = _runtime_file(tmp_path)
+    if announced.exists():
+        _cli(env, "sandbox", "--stop")
+    if announced.exists():  # the command failed: end the process it names (ours)
+        with contextlib.suppress(ProcessLookupError, ValueError, OSError):
+            os.kill(int(json.loads(announced.read_text())["pid"]), signal.SIGTERM)
+
+
+def _paste_login(env: dict[str, str], *, user: str = "alex.analyst") -> tuple[str, str]:
+    """Run `login --paste`, play the person as ``user``; return its stdout and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adstudio_nb.cli", "login", "--paste", "--no-browser"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = [process.stdout.readline(), process.stdout.readline()]
+    url = lines[1].strip()
+    assert url.startswith("http://127.0.0.1:"), lines
+    out, err = process.communicate(consent(url, user=user) + "\n", timeout=60)
+    assert process.returncode == 0, err
+    return "".join(lines) + out, err
+
+
+def test_zero_configuration_login_status_accounts_logout_as_separate_commands(
+    zero_env, tmp_path
+) -> None:
+    """With nothing configured, `login --paste`, `status`, `accounts`, `logout` work in turn.
+
+    No sandbox runs at first: `status` says so without starting one; `login` starts one in
+    the background and says so; the next commands find it (its tokens are that sandbox run's,
+    in files) and speak a terminal's language.
+    """
+    first = _cli(zero_env, "status")
+    assert first.returncode == 1 and "no sandbox is running" in first.stdout
+    assert "adstudio-nb login" in first.stdout and not _runtime_file(tmp_path).exists()
+
+    out, err = _paste_login(zero_env)
+    assert "started one in the background" in err and "adstudio-nb sandbox --stop" in err
+    assert "Logged in" in out
+    announced = json.loads(_runtime_file(tmp_path).read_text())
+    assert (_runtime_file(tmp_path).stat().st_mode & 0o777) == 0o600
+
+    status = _cli(zero_env, "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "Logged in as" in status.stdout and "alex.analyst" in status.stdout
+    assert "started" not in status.stderr
+    accounts = _cli(zero_env, "accounts", "--json")
+    assert accounts.returncode == 0, accounts.stderr
+    assert len(json.loads(accounts.stdout)) == 8
+    table = _cli(zero_env, "accounts")
+    assert table.returncode == 0 and "currency_code" in table.stdout
+    tokens = list((tmp_path / "xdg" / "adstudio_nb" / "tokens").iterdir())
+    assert [p.name for p in tokens if p.suffix == ".json"] == [
+        f"sandbox-{announced['instance_id']}.json"
+    ]
+
+    assert _cli(zero_env, "logout").returncode == 0
+    after = _cli(zero_env, "status")
+    assert after.returncode == 1 and "Not logged in" in after.stdout
+    refused = _cli(zero_env, "accounts")
+    assert refused.returncode == 1 and "`adstudio-nb login`" in refused.stderr
+    for done in (first, status, accounts, table, after, refused):
+        shown = done.stdout + done.stderr
+        assert "button" not in shown and "Open Spotify login" not in shown
+        assert not _ID.search(shown)
+
+    stop = _cli(zero_env, "sandbox", "--stop")
+    assert stop.returncode == 0 and "Stopped the sandbox" in stop.stdout
+    assert not _runtime_file(tmp_path).exists()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(announced["url"] + "/", timeout=5)
+
+
+def test_a_user_without_ad_accounts_is_told_so_not_shown_an_empty_table(zero_env) -> None:
+    """nina.newcomer has no ad account: `accounts` says so; --json stays valid JSON."""
+    _paste_login(zero_env, user="nina.newcomer")
+    table = _cli(zero_env, "accounts")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith("No ad accounts") and "currency_code" not in table.stdout
+    as_json = _cli(zero_env, "accounts", "--json")
+    assert as_json.returncode == 0 and json.loads(as_json.stdout) == []
+    assert "No ad accounts" in as_json.stderr
+
+
+def test_sandbox_detach_runs_one_background_sandbox_for_all_commands(zero_env, tmp_path) -> None:
+    """`adstudio-nb sandbox --detach` starts it once; a second call finds it; --stop ends it."""
+    started = _cli(zero_env, "sandbox", "--detach", "--seed", "3")
+    assert started.returncode == 0 and "running in the background" in started.stdout
+    url = json.loads(_runtime_file(tmp_path).read_text())["url"]
+    assert url in started.stdout and "client secret" not in started.stdout
+    again = _cli(zero_env, "sandbox", "--detach")
+    assert again.returncode == 0 and f"already runs at {url}" in again.stdout
+    status = _cli(zero_env, "status")
+    assert status.returncode == 1 and "no sandbox is running" not in status.stdout
+    assert _cli(zero_env, "sandbox", "--stop").returncode == 0
+    assert _cli(zero_env, "sandbox", "--stop").stdout.strip() == "No sandbox is running."
+
+
+# -- make demo serves working copies: the committed notebooks stay clean --------------------------
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout
+
+
+def test_make_demo_saves_into_a_working_copy_and_git_stays_clean(tmp_path) -> None:
+    """JupyterLab saving a run notebook (outputs, widget state) leaves notebooks/ untouched.
+
+    Uses what `adstudio-nb demo` runs: its workspace preparation and its JupyterLab command's
+    root directory, with Jupyter's own contents manager doing the save.
+    """
+    import nbformat
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    from adstudio_nb.cli import lab_command, prepare_workspace
+
+    notebooks = REPO_ROOT / "notebooks"
+    before = _git("status", "--porcelain", "notebooks/")
+    workspace = tmp_path / "work"
+    assert prepare_workspace(notebooks, workspace) == []
+    command = lab_command(workspace, "01_onboarding.ipynb", port=8888)
+    root = Path(next(a for a in command if a.startswith("--ServerApp.root_dir=")).split("=", 1)[1])
+    assert root == workspace.resolve() and notebooks.resolve() not in (root, *root.parents)
+    assert "--LabApp.default_url=/lab/tree/01_onboarding.ipynb" in command
+
+    contents = FileContentsManager(root_dir=str(root))
+    model = contents.get("01_onboarding.ipynb")
+    notebook = nbformat.from_dict(model["content"])
+    code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran\n")]
+    code.execution_count = 1
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    contents.save({"type": "notebook", "format": "json", "content": notebook}, model["path"])
+
+    saved = nbformat.read(workspace / "01_onboarding.ipynb", as_version=4)
+    assert any(cell.get("outputs") for cell in saved.cells)  # the save did land: in the copy
+    assert _git("status", "--porcelain", "notebooks/") == before
+    nbstripout = Path(sys.executable).with_name("nbstripout")
+    verify = subprocess.run(
+        [str(nbstripout), "--verify", *sorted(str(p) for p in notebooks.glob("*.ipynb"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_make_demo_keeps_an_edited_copy_and_says_so(tmp_path) -> None:
+    """A copy the user changed is never overwritten: a changed original is announced instead."""
+    from adstudio_nb.cli import prepare_workspace
+
+    source, workspace = tmp_path / "notebooks", tmp_path / "work"
+    source.mkdir()
+    (source / "a.ipynb").write_text('{"v": 1}')
+    assert prepare_workspace(source, workspace) == []
+    (workspace / "a.ipynb").write_text('{"v": 1, "mine": true}')
+    assert prepare_workspace(source, workspace) == []  # same original: nothing to say
+    (source / "a.ipynb").write_text('{"v": 2}')
+    notes = prepare_workspace(source, workspace)
+    assert len(notes) == 1 and "Kept your copy" in notes[0] and "Delete" in notes[0]
+    assert (workspace / "a.ipynb").read_text() == '{"v": 1, "mine": true}'
+    (workspace / "a.ipynb").unlink()
+    assert prepare_workspace(source, workspace) == []
+    assert (workspace / "a.ipynb").read_text() == '{"v": 2}'
+    (source / "a.ipynb").write_text('{"v": 3}')  # an unchanged copy follows its original
+    assert prepare_workspace(source, workspace) == []
+    assert (workspace / "a.ipynb").read_text() == '{"v": 3}'

@@ -8,11 +8,12 @@ import dataclasses
 import http.server
 import os
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,17 +25,16 @@ from adstudio_nb.config import (
     SPOTIFY_ADS_API_V3,
     SPOTIFY_ADS_SANDBOX_V1,
     Settings,
-    compare_redirect_uris,
     load_settings,
     validate_client_id,
     validate_client_secret,
-    validate_redirect_uri,
     validate_scope,
 )
 from adstudio_nb.exceptions import AdStudioError, ConfigurationError, RedirectURIError
 from adstudio_nb.redaction import Secret
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
+GUIDE_URI = "http://127.0.0.1:8888/callback"
 SECRET = "fedcba9876543210fedcba9876543210"
 
 
@@ -53,7 +53,8 @@ def test_spotify_preset_uses_the_real_hosts():
     assert s.authorize_url == "https://accounts.spotify.com/authorize"
     assert s.token_url == "https://accounts.spotify.com/api/token"
     assert s.api_base_url == "https://api-partner.spotify.com/ads/v3" == SPOTIFY_ADS_API_V3
-    assert s.redirect_uri == DEFAULT_REDIRECT_URI == "http://127.0.0.1:8888/callback"
+    # A12: the port-less loopback URI, as every hint advises (8888 is Jupyter's own port).
+    assert s.redirect_uri == DEFAULT_REDIRECT_URI == "http://127.0.0.1/callback"
     assert s.scope == "" and s.target == "spotify" and s.profile == "default"
     assert not s.use_pkce and s.token_dir is None and s.token_storage == "file"
 
@@ -94,72 +95,6 @@ def test_replace_validates_again():
     s = Settings.spotify(CLIENT_ID, SECRET)
     with pytest.raises(RedirectURIError):
         dataclasses.replace(s, redirect_uri="http://localhost:8888/callback")
-
-
-# -- the guide's defects and A12 -------------------------------------------------------------------
-
-
-def test_the_guides_callback_without_colon_D_A12():
-    with pytest.raises(RedirectURIError) as info:
-        validate_redirect_uri("http//localhost:8888/callback")
-    assert info.value.suggestion == "http://127.0.0.1:8888/callback"
-    assert "colon" in str(info.value) and "http://127.0.0.1:8888/callback" in str(info.value)
-
-
-def test_localhost_is_refused_with_the_ip_literal_A12():
-    with pytest.raises(RedirectURIError) as info:
-        Settings.spotify(CLIENT_ID, SECRET, redirect_uri="http://localhost:8888/callback")
-    assert info.value.suggestion == "http://127.0.0.1:8888/callback"
-    assert "localhost" in str(info.value) and "A12" in str(info.value)
-
-
-def test_http_on_a_remote_host_needs_https_A12():
-    with pytest.raises(RedirectURIError) as info:
-        validate_redirect_uri("http://example.com/callback")
-    assert info.value.suggestion == "https://example.com/callback"
-    assert validate_redirect_uri("https://example.com/callback") == "https://example.com/callback"
-    assert validate_redirect_uri("http://[::1]:8080/cb") == "http://[::1]:8080/cb"
-
-
-@pytest.mark.parametrize(
-    "uri",
-    [
-        "",
-        "   ",
-        "callback",
-        "ftp://127.0.0.1/callback",
-        "http://127.0.0.1:notaport/callback",
-        "http://127.0.0.1/call back",
-        "http://127.0.0.1/callback#frag",
-        "http://127.0.0.1:0/callback",
-        "http://127.0.0.1/" + "x" * 3000,
-        None,
-        42,
-    ],
-)
-def test_broken_redirect_uris_get_one_line_hints(uri):
-    with pytest.raises(RedirectURIError) as info:
-        validate_redirect_uri(uri)
-    assert "\n" not in str(info.value) and len(str(info.value)) < 300
-
-
-def test_compare_redirect_uris_explains_the_difference_A12():
-    reg = "http://127.0.0.1:8888/callback"
-    assert compare_redirect_uris(reg, reg) is None
-    assert "trailing slash" in compare_redirect_uris(reg + "/", reg)
-    assert "upper/lower case" in compare_redirect_uris("http://127.0.0.1:8888/Callback", reg)
-    assert "localhost" in compare_redirect_uris("http://localhost:8888/callback", reg)
-    port = compare_redirect_uris("http://127.0.0.1:9999/callback", reg)
-    assert "port" in port and "http://127.0.0.1/callback" in port
-    # registered without a port: any port matches (A12)
-    assert (
-        compare_redirect_uris("http://127.0.0.1:5555/callback", "http://127.0.0.1/callback") is None
-    )
-    assert compare_redirect_uris("http://[::1]:5555/cb", "http://[::1]/cb") is None
-    assert "port" in compare_redirect_uris("https://a.example/cb", "https://a.example:444/cb")
-    assert "exactly" in compare_redirect_uris("https://a.example/x", "https://b.example/y")
-    with pytest.raises(RedirectURIError):
-        compare_redirect_uris(None, reg)
 
 
 # -- credentials -----------------------------------------------------------------------------------
@@ -240,9 +175,11 @@ def test_precedence_arguments_then_environment_then_dotenv(no_dotenv):
         "ADSTUDIO_PROFILE=from-dotenv\n"
     )
     before = dict(os.environ)
-    s = load_settings(environ={"ADSTUDIO_PROFILE": "from-env"})
+    s = load_settings(env_file=".env", environ={"ADSTUDIO_PROFILE": "from-env"})
     assert (s.client_id, s.scope, s.profile) == (other_id, "streaming", "from-env")
-    s = load_settings(environ={"ADSTUDIO_CLIENT_ID": CLIENT_ID}, profile="from-arg", scope=None)
+    s = load_settings(
+        env_file=".env", environ={"ADSTUDIO_CLIENT_ID": CLIENT_ID}, profile="from-arg", scope=None
+    )
     assert (s.client_id, s.profile, s.scope) == (CLIENT_ID, "from-arg", "streaming")
     assert dict(os.environ) == before  # never mutated
 
@@ -290,73 +227,216 @@ def test_custom_hosts_with_the_custom_target(no_dotenv):
     )
 
 
-def test_zero_configuration_is_the_embedded_sandbox(no_dotenv, sandbox, monkeypatch):
-    from adstudio_nb import demo
-
-    monkeypatch.setattr(
-        demo, "sandbox_settings_source", lambda url=None: demo.endpoints_of(sandbox)
-    )
+def test_zero_configuration_asks_for_a_sandbox_without_starting_one(no_dotenv):
+    """Nothing configured: settings that ask for a sandbox, hosts and demo app still unknown."""
     s = load_settings(environ={})
-    assert s.target == "sandbox" and s.client_id == sandbox.demo_app.client_id
-    assert s.token_url == sandbox.token_url and s.api_base_url == sandbox.api_base_url
-    assert s.token_storage == "memory" and s.profile == "sandbox"
-    assert s.dashboard_url == sandbox.dashboard_url
-    s = load_settings(environ={}, use_pkce=True, redirect_uri="http://127.0.0.1/callback")
-    assert s.use_pkce and s.client_secret is None and s.redirect_uri == "http://127.0.0.1/callback"
+    assert s.target == "sandbox" and not s.is_resolved and s.sandbox_url is None
+    assert (s.client_id, s.authorize_url, s.token_url, s.api_base_url) == ("", "", "", "")
+    assert s.dashboard_url is None and s.client_secret is None
+    named = load_settings(environ={"ADSTUDIO_SANDBOX_URL": "http://127.0.0.1:9/"})
+    assert named.sandbox_url == "http://127.0.0.1:9" and not named.is_resolved
+    assert Settings.spotify(CLIENT_ID, SECRET).is_resolved
 
 
-def test_stand_alone_sandbox_keeps_tokens_in_files(no_dotenv, monkeypatch):
+def test_zero_configuration_resolves_to_the_sandbox_in_this_process(no_dotenv, tmp_path):
+    """No stand-alone sandbox runs: resolution starts one here; its tokens stay in memory."""
     from adstudio_nb import demo
 
-    source = SimpleNamespace(
-        authorize_url="http://127.0.0.1:9/authorize",
-        token_url="http://127.0.0.1:9/api/token",
-        api_base_url="http://127.0.0.1:9/ads/v3",
-        dashboard_url="http://127.0.0.1:9/dashboard",
-        client_id=CLIENT_ID,
-        client_secret=SECRET,
-        redirect_uri="http://127.0.0.1:8888/callback",
-        in_process=False,
-    )
-    monkeypatch.setattr(demo, "sandbox_settings_source", lambda url=None: source)
-    s = load_settings(environ={"ADSTUDIO_TARGET": "sandbox"})
-    assert s.token_storage == "file" and s.target == "sandbox"
-
-    def unreachable(url: str | None = None) -> None:
-        raise ConnectionError("No adstudio_nb sandbox answers at http://127.0.0.1:9.")
-
-    monkeypatch.setattr(demo, "sandbox_settings_source", unreachable)
-    with pytest.raises(ConfigurationError, match="No adstudio_nb sandbox"):
-        load_settings(environ={})
+    s = demo.resolve_settings(load_settings(environ={}), runtime_dir=tmp_path / "run")
+    here = demo.embedded_sandbox()
+    assert s.is_resolved and s.target == "sandbox" and s.sandbox_url is None
+    assert s.client_id == here.demo_app.client_id and s.token_url == here.token_url
+    assert s.api_base_url == here.api_base_url and s.dashboard_url == here.dashboard_url
+    assert s.token_storage == "memory" and s.profile == "sandbox"
+    assert s.redirect_uri == "http://127.0.0.1/callback"  # A12: any port
+    assert demo.resolve_settings(s) is s  # idempotent
+    explicit = load_settings(environ={}, use_pkce=True, redirect_uri=GUIDE_URI, profile="mine")
+    s = demo.resolve_settings(explicit, runtime_dir=tmp_path / "run")
+    assert s.use_pkce and s.client_secret is None
+    assert (s.redirect_uri, s.profile) == (GUIDE_URI, "mine")
 
 
-def test_sandbox_url_in_the_environment_names_a_stand_alone_sandbox(no_dotenv, sandbox):
-    s = load_settings(environ={"ADSTUDIO_SANDBOX_URL": sandbox.base_url})
+def test_resolution_leaves_spotify_and_custom_settings_alone():
+    """Resolution is a no-op for settings that already say where they go."""
+    from adstudio_nb import demo
+
+    spotify = Settings.spotify(CLIENT_ID, SECRET)
+    assert demo.resolve_settings(spotify) is spotify
+    custom = Settings(client_id=CLIENT_ID, target="custom", token_url="https://id.example/t")
+    assert demo.resolve_settings(custom) is custom
+
+
+def test_a_named_stand_alone_sandbox_keeps_tokens_in_files(no_dotenv, sandbox):
+    """ADSTUDIO_SANDBOX_URL: that sandbox's demo app, tokens in files (it outlives a kernel)."""
+    from adstudio_nb import demo
+
+    wanted = load_settings(environ={"ADSTUDIO_SANDBOX_URL": sandbox.base_url})
+    s = demo.resolve_settings(wanted)
     assert s.token_url == sandbox.token_url and s.client_id == sandbox.demo_app.client_id
-    assert s.token_storage == "file"  # a stand-alone sandbox outlives this kernel
+    assert s.token_storage == "file" and s.sandbox_url == sandbox.base_url
+    assert s.profile == f"sandbox-{sandbox.instance_id}"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    with pytest.raises(ConfigurationError, match="adstudio-nb sandbox"):
-        load_settings(environ={"ADSTUDIO_SANDBOX_URL": closed})
+    with pytest.raises(ConfigurationError, match="adstudio-nb sandbox") as info:
+        demo.resolve_settings(load_settings(environ={"ADSTUDIO_SANDBOX_URL": closed}))
+    assert "\n" not in str(info.value)
 
 
 def test_a_standalone_sandbox_run_has_its_own_token_profile(tmp_path: Path) -> None:
     """A restarted kernel finds the login of the same sandbox run, never a previous run's."""
+    from adstudio_nb import demo
     from adstudio_nb.sandbox import Sandbox
 
-    (tmp_path / "empty.env").write_text("")
     profiles = []
     for _ in range(2):
         with Sandbox() as sb:
-            env = {
-                "ADSTUDIO_SANDBOX_URL": sb.base_url,
-                "ADSTUDIO_ENV_FILE": str(tmp_path / "empty.env"),
-            }
-            first, again = load_settings(environ=env), load_settings(environ=env)
+            env = {"ADSTUDIO_SANDBOX_URL": sb.base_url}
+            first = demo.resolve_settings(load_settings(environ=env))
+            again = demo.resolve_settings(load_settings(environ=env))
             assert first.token_storage == "file" and first.profile == again.profile
             profiles.append(first.profile)
     assert profiles[0] != profiles[1] and all(p.startswith("sandbox-") for p in profiles)
+
+
+def test_an_announced_stand_alone_sandbox_is_found_and_a_stale_entry_dropped(tmp_path, sandbox):
+    """With the variable unset, the sandbox `adstudio-nb sandbox` announced is used.
+
+    The runtime file is private (0600); an entry whose URL no longer answers with the same
+    sandbox run is stale: it is removed and the search goes on.
+    """
+    from adstudio_nb import demo
+    from adstudio_nb.sandbox import Sandbox
+
+    run = tmp_path / "run"
+    entry = demo.announce_sandbox(sandbox.base_url, sandbox.instance_id, runtime_dir=run)
+    assert (entry.path.stat().st_mode & 0o777) == 0o600
+    assert (run.stat().st_mode & 0o777) == 0o700
+    s = demo.resolve_settings(load_settings(environ={}), runtime_dir=run, in_process=False)
+    assert s.token_url == sandbox.token_url and s.sandbox_url == sandbox.base_url
+    assert s.profile == f"sandbox-{sandbox.instance_id}" and s.token_storage == "file"
+    with Sandbox() as other:  # another run answers at an announced URL: not ours any more
+        demo.announce_sandbox(other.base_url, "0123456789ab", runtime_dir=run)
+        assert demo.find_running_sandbox(runtime_dir=run) is None
+    assert not entry.path.exists()
+    with pytest.raises(ConfigurationError, match="No sandbox is running"):
+        demo.resolve_settings(load_settings(environ={}), runtime_dir=run, in_process=False)
+    entry = demo.announce_sandbox(sandbox.base_url, sandbox.instance_id, runtime_dir=run)
+    entry.withdraw()
+    assert not entry.path.exists()
+
+
+def test_sandbox_hosts_come_from_the_sandbox(no_dotenv):
+    """With the sandbox target the addresses are the sandbox's: setting them is refused."""
+    with pytest.raises(ConfigurationError, match="ADSTUDIO_TOKEN_URL"):
+        load_settings(
+            environ={"ADSTUDIO_TARGET": "sandbox", "ADSTUDIO_TOKEN_URL": "http://127.0.0.1:9/t"}
+        )
+
+
+def test_unresolved_settings_cannot_log_in():
+    """A flow on settings still asking for a sandbox says what to do instead of failing later."""
+    from adstudio_nb.auth import OAuthFlow
+
+    with pytest.raises(ConfigurationError, match="resolve_settings"):
+        OAuthFlow(Settings.unresolved_sandbox())
+
+
+# -- hermetic: load_settings with a given environment reads nothing else --------------------------
+
+_GUARD = threading.local()
+_IO_EVENTS = ("open", "socket.", "os.listdir", "os.scandir", "os.mkdir", "os.remove", "os.rename")
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if getattr(_GUARD, "on", False) and event.startswith(_IO_EVENTS):
+        raise AssertionError(f"I/O during load_settings: {event} {args[:1]!r}")
+
+
+sys.addaudithook(_audit)  # audit hooks stay for the process; inert unless _GUARD.on
+
+
+class _NoEnviron(dict):  # type: ignore[type-arg]
+    """Stands in for os.environ: any read fails the test."""
+
+    def _read(self, *args: object) -> Any:
+        raise AssertionError(f"os.environ was read {args[:1]!r}")
+
+    __getitem__ = get = __contains__ = __iter__ = keys = items = copy = _read  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def _hermetic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail on any read of os.environ, any file opened or stat'ed, any socket."""
+
+    def refuse(*args: object, **kwargs: object) -> Any:
+        raise AssertionError(f"the file system or network was asked about {args[:1]!r}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "environ", _NoEnviron())
+        for name in ("stat", "lstat", "getcwd"):
+            patch.setattr(os, name, refuse)
+        patch.setattr(socket.socket, "connect", refuse)
+        _GUARD.on = True
+        try:
+            yield
+        finally:
+            _GUARD.on = False
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {"ADSTUDIO_SANDBOX_URL": "http://127.0.0.1:9"},
+        {"ADSTUDIO_CLIENT_ID": CLIENT_ID, "ADSTUDIO_CLIENT_SECRET": SECRET},
+        {"ADSTUDIO_TARGET": "sandbox", "ADSTUDIO_USE_PKCE": "yes", "ADSTUDIO_PROFILE": "p"},
+    ],
+    ids=["nothing", "sandbox-url", "spotify", "sandbox-switches"],
+)
+def test_load_settings_with_a_given_environment_is_hermetic(monkeypatch, environ):
+    """No os.environ, no file opened or stat'ed, no socket: only the mapping it was given."""
+    load_settings(environ=dict(environ), env_file=None)  # any lazy import happens here
+    with _hermetic(monkeypatch):
+        s = load_settings(environ=dict(environ), env_file=None)
+    assert s.target in ("sandbox", "spotify")
+
+
+def test_the_hermetic_guard_catches_the_process_environment_and_dotenv(monkeypatch, tmp_path):
+    """The guard can fail: the default call reads os.environ, and ./.env when one is named."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AssertionError, match=r"os\.environ"), _hermetic(monkeypatch):
+        load_settings()
+    (tmp_path / "x.env").write_text("")
+    with pytest.raises(AssertionError, match=r"file system|I/O"), _hermetic(monkeypatch):
+        load_settings(environ={"ADSTUDIO_ENV_FILE": str(tmp_path / "x.env")})
+
+
+def test_config_never_imports_the_sandbox():
+    """config stays hermetic: no import of the sandbox or the sandbox bridge, not even lazily."""
+    import ast
+    import subprocess
+    import sys as _sys
+
+    tree = ast.parse(Path(config.__file__).read_text())
+    imported = {
+        alias.name if isinstance(node, ast.Import) else f"{node.module}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not {m for m in imported if m and ("sandbox" in m or m == "demo" or "importlib" in m)}
+    script = (
+        "import sys; from adstudio_nb.config import load_settings; "
+        "load_settings(environ={}); load_settings(environ={'ADSTUDIO_SANDBOX_URL': "
+        "'http://127.0.0.1:9'}); "
+        "print(sorted(m for m in sys.modules if m.startswith(('adstudio_nb.sandbox', "
+        "'adstudio_nb.demo', 'requests'))))"
+    )
+    done = subprocess.run(
+        [_sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 # -- where credentials may go: hosts come from arguments or the real environment only -------------
@@ -459,7 +539,7 @@ def test_a_dotenv_host_is_refused_and_nothing_reaches_it_A5_B10(
     )
     refused: ConfigurationError | None = None
     try:
-        settings = load_settings(environ={})
+        settings = load_settings(env_file=".env", environ={})
     except ConfigurationError as exc:
         refused = exc
     else:
@@ -492,25 +572,29 @@ def test_token_dir_and_sandbox_url_come_only_from_the_environment(no_dotenv, san
     value = str(no_dotenv / "tokens") if variable == "ADSTUDIO_TOKEN_DIR" else sandbox.base_url
     (no_dotenv / ".env").write_text(f"ADSTUDIO_CLIENT_ID={CLIENT_ID}\n{variable}={value}\n")
     with pytest.raises(ConfigurationError, match=variable) as info:
-        load_settings(environ={})
+        load_settings(env_file=".env", environ={})
     assert "environment" in str(info.value)
     (no_dotenv / ".env").write_text("")
     if variable == "ADSTUDIO_TOKEN_DIR":
-        s = load_settings(environ={"ADSTUDIO_CLIENT_ID": CLIENT_ID, variable: value})
+        s = load_settings(
+            env_file=".env", environ={"ADSTUDIO_CLIENT_ID": CLIENT_ID, variable: value}
+        )
         assert s.token_dir == no_dotenv / "tokens" and s.target == "spotify"
     else:
-        s = load_settings(environ={variable: value})
-        assert s.target == "sandbox" and s.token_url == sandbox.token_url
+        s = load_settings(env_file=".env", environ={variable: value})
+        assert s.target == "sandbox" and s.sandbox_url == sandbox.base_url
 
 
 def test_dotenv_may_choose_spotify_or_the_sandbox_but_not_a_custom_target(no_dotenv):
     """A .env chooses among the known targets; sending credentials elsewhere is not its call."""
     base = f"ADSTUDIO_CLIENT_ID={CLIENT_ID}\nADSTUDIO_CLIENT_SECRET={SECRET}\n"
     (no_dotenv / ".env").write_text(base + "ADSTUDIO_TARGET=spotify\nADSTUDIO_USE_PKCE=no\n")
-    assert load_settings(environ={}).target == "spotify"
+    assert load_settings(env_file=".env", environ={}).target == "spotify"
     (no_dotenv / ".env").write_text(base + "ADSTUDIO_TARGET=custom\n")
     with pytest.raises(ConfigurationError, match="ADSTUDIO_TARGET"):
-        load_settings(environ={"ADSTUDIO_TOKEN_URL": "https://id.example.com/token"})
+        load_settings(
+            env_file=".env", environ={"ADSTUDIO_TOKEN_URL": "https://id.example.com/token"}
+        )
 
 
 @pytest.mark.parametrize(

@@ -205,11 +205,12 @@ import base64, html, json, urllib.parse
 from IPython.display import HTML, display
 from adstudio_nb.auth import OAuthFlow
 from adstudio_nb.config import load_settings
+from adstudio_nb.demo import resolve_settings
 
 def reveal(value):
     return value.reveal() if hasattr(value, "reveal") else value
 
-settings = load_settings()
+settings = resolve_settings(load_settings())
 token = OAuthFlow(settings).token()
 cid, secret = settings.client_id, reveal(settings.client_secret)
 access, refresh = reveal(token.access_token), reveal(token.refresh_token)
