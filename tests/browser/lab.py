@@ -28,13 +28,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def jupyterlab(root: Path, notebooks: dict[str, str], **settings: str) -> Iterator[str]:
-    """Serve copies of notebooks (``{served name: repository name}``) with JupyterLab on a free
-    port; yield its base URL. Each served copy gets its own kernel."""
+def jupyterlab(root: Path, notebooks: dict[str, str | Path], **settings: str) -> Iterator[str]:
+    """Serve copies of notebooks (``{served name: repository name, or a notebook file}``) with
+    JupyterLab on a free port; yield its base URL. Each served copy gets its own kernel."""
     work = root / "lab"
     work.mkdir()
     for served, name in notebooks.items():
-        shutil.copy(REPO_ROOT / "notebooks" / name, work / served)
+        source = name if isinstance(name, Path) else REPO_ROOT / "notebooks" / name
+        shutil.copy(source, work / served)
     env = {**zero_config_env(root), **settings}
     news = root / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)

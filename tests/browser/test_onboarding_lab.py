@@ -75,7 +75,7 @@ def test_run_all_login_approve_and_see_the_ad_accounts(browser_page: Any, lab: s
     assert "currency_code" in table.inner_text()
     login_panel = page.locator(".adstudio-panel").nth(1)
     login_panel.scroll_into_view_if_needed()
-    assert "Logged in (sandbox" in login_panel.inner_text()
+    assert "Logged in as Alex Analyst (alex.analyst)" in login_panel.inner_text()
     _shot(page, "onboarding-login-panel.png", login_panel)
     accounts_panel = page.locator(".adstudio-panel").nth(3)
     accounts_panel.scroll_into_view_if_needed()
