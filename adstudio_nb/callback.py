@@ -352,7 +352,7 @@ class CallbackListener:
                 raise CallbackPortInUse(
                     f"Port {self._requested_port} on {self._host} is taken by another program "
                     f"(Jupyter itself uses 8888): register {PORTLESS_REDIRECT_URI} in the "
-                    "developer dashboard (without a port, Spotify accepts any port, A12) and "
+                    "developer dashboard (without a port, Spotify accepts any port) and "
                     "use it, or paste the browser's address-bar URL after clicking Agree.",
                     port=self._requested_port,
                 ) from None

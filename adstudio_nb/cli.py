@@ -115,17 +115,17 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="URI",
-        help="A redirect URI for --register-app (A12 rules apply).",
+        help="A redirect URI for --register-app (Spotify's redirect-URI rules apply).",
     )
     sandbox.add_argument(
         "--no-ads-access",
         action="store_true",
-        help="Register --register-app as not yet allowed for the Ads API (answers 403, B10).",
+        help="Register --register-app as not yet allowed for the Ads API (answers 403).",
     )
     sandbox.add_argument(
         "--rotate-refresh-tokens",
         action="store_true",
-        help="Register --register-app with refresh-token rotation (A8).",
+        help="Register --register-app with refresh-token rotation.",
     )
     sandbox.add_argument(
         "--shapes",

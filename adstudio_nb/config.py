@@ -219,7 +219,7 @@ def validate_scope(scope: object) -> str:
     if len(scope) > _MAX_VALUE_LENGTH or not all(_SCOPE_ITEM.match(i) for i in items):
         raise ConfigurationError(
             f"The scope {_show(scope)} is not a space-separated list of scope names: leave it "
-            "empty for the Ads API (A13), or use 'streaming' as the original guide did."
+            "empty for the Ads API, or use 'streaming' as the original guide did."
         )
     return " ".join(items)
 

@@ -87,7 +87,7 @@ def test_repr_never_shows_the_secret():
 
 def test_streaming_scope_is_accepted_A13():
     assert Settings.spotify(CLIENT_ID, SECRET, scope=" streaming  ").scope == "streaming"
-    with pytest.raises(ConfigurationError, match="A13"):
+    with pytest.raises(ConfigurationError, match="empty for the Ads API"):
         validate_scope('stream"ing')
 
 
