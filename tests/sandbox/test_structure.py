@@ -149,3 +149,41 @@ def test_every_ads_api_family_is_in_the_routes_table() -> None:
     assert exporting == family_names
     assert all(isinstance(r, Rule) for r in RULES)
     assert len(RULES) == sum(len(m.ROUTES) for m in FAMILIES)
+
+
+def test_the_application_serves_from_a_bare_state_without_a_sandbox_object() -> None:
+    """The WSGI application needs only a ``SandboxState``: it serves one over real HTTP."""
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from adstudio_nb.sandbox.app import SandboxApplication
+    from adstudio_nb.sandbox.clock import SandboxClock
+    from adstudio_nb.sandbox.data import AdsData
+    from adstudio_nb.sandbox.ratelimit import RateLimiter
+    from adstudio_nb.sandbox.registry import AccountsRegistry
+    from adstudio_nb.sandbox.shapes import ResponseShapes
+    from adstudio_nb.sandbox.state import SandboxState
+
+    clock = SandboxClock()
+    state = SandboxState(
+        registry=AccountsRegistry(clock),
+        data=AdsData(clock=clock),
+        clock=clock,
+        shapes=ResponseShapes(),
+        rate_limiter=RateLimiter("off"),
+    )
+    server = make_server("127.0.0.1", 0, SandboxApplication(state), threaded=True)
+    state.port = int(server.port)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        home = requests.get(state.base_url + "/", timeout=10)
+        api = requests.get(state.api_base_url + "/businesses", timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert home.status_code == 200 and state.demo_app.client_id in home.text
+    assert api.status_code == 401  # B10: the door is there without a Sandbox object
