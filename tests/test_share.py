@@ -53,7 +53,7 @@ def test_walkthrough_has_prose_panels_and_the_accounts_table(shared_walkthrough)
     """The page reads well offline: prose, the logged-in panel, the accounts table."""
     html = shared_walkthrough[0].read_text()
     assert "Spotify Ads API onboarding" in html
-    assert "Logged in (sandbox" in html
+    assert "Logged in as Alex Analyst (alex.analyst) on the sandbox" in html
     assert "<table" in html and "currency_code" in html
     assert "<script" not in html.lower()
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import paths
 from .accounts import render_index
-from .errors import ads_error, json_response, web_api_error
+from .errors import ads_error, json_response
 from .state import SandboxState
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -80,13 +80,13 @@ class HomePages:
         """Say which demo user a bearer token speaks for, so a notebook can say who is logged in.
 
         Sandbox only: Spotify's Ads API names no user. An unknown, revoked or expired token
-        gets a 401 in the Web API's form (B10).
+        gets a 401 in the error shape of the sandbox's own JSON endpoints (B9).
         """
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         registry = self.state.registry
         grant = registry.access_grant(token.strip()) if scheme.lower() == "bearer" else None
         if grant is None or grant.expires_at <= self.state.clock.now():
-            raise web_api_error(401, "Invalid access token")
+            raise ads_error(401, "Invalid access token: log in again.")
         user = registry.users.get(grant.user_id)
         name = user.display_name if user else grant.user_id
         return json_response(
