@@ -68,6 +68,7 @@ from .redirect_uris import _show, compare_redirect_uris, validate_redirect_uri
 from .token_store import REFRESH_TOKEN_LIFETIME, Token, TokenStore, open_token_store
 
 __all__ = [
+    "NOT_LOGGED_IN",
     "REFRESH_LEEWAY_S",
     "AuthStatus",
     "LoginRequest",
@@ -78,6 +79,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 REFRESH_LEEWAY_S = 60.0  # refresh when less than a minute is left
+NOT_LOGGED_IN = "Not logged in: log in first."
+"""What the flow says when asked for a token with nothing stored.
+
+It names no way of logging in: the surface that catches it (a panel, the command line) knows
+its own and says it.
+"""
 DEFAULT_TIMEOUT_S = (5.0, 30.0)  # connect, read: a token request never hangs a kernel
 _ACCESS_TOKEN_LIFETIME_S = 3600  # A11, used only when expires_in is missing
 _CODE_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{16,4096}$")  # base64url-ish, as Spotify's codes
@@ -455,10 +462,7 @@ class OAuthFlow:
                 current = self.store.load()
                 if current is None:
                     self._token = None
-                    raise AuthorizationRequired(
-                        "Not logged in: open the Spotify login first (start_login, or the "
-                        "'Open Spotify login' button)."
-                    )
+                    raise AuthorizationRequired(NOT_LOGGED_IN)
                 now = self._clock()
                 if (
                     seen is not None
@@ -478,9 +482,7 @@ class OAuthFlow:
 
     def _refresh_with(self, current: Token, now: datetime) -> Token:
         if not current.refresh_token:
-            raise AuthorizationRequired(
-                "The stored login has no refresh token: open the Spotify login again."
-            )
+            raise AuthorizationRequired("The stored login has no refresh token: log in again.")
         refresh_token = Secret(current.refresh_token)
         exchange = _Exchange("refresh_token", secrets=(refresh_token,))
         log.debug("refreshing the access token")
@@ -506,10 +508,7 @@ class OAuthFlow:
             token = self.store.load()
             if token is None:
                 self._token = None
-                raise AuthorizationRequired(
-                    "Not logged in: open the Spotify login first (start_login, or the "
-                    "'Open Spotify login' button)."
-                )
+                raise AuthorizationRequired(NOT_LOGGED_IN)
             self._token = token
             if token.is_expired(self._clock(), leeway_s=REFRESH_LEEWAY_S):
                 return self.refresh()

@@ -120,6 +120,7 @@ class LoginState(enum.Enum):
 
 
 _NOT_LOGGED_IN = (LoginState.READY, LoginState.WAITING)
+_LOG_IN_FIRST = "Not logged in yet: open the login link, log in and click Agree first."
 _ENDED = (LoginState.REVOKED, LoginState.EXPIRED, LoginState.FORGOTTEN)
 
 
@@ -499,7 +500,11 @@ class Session:
         try:
             token = flow.refresh()
         except AuthorizationRequired as exc:
+            with self._lock:
+                nobody = self._state in _NOT_LOGGED_IN
             self._login_lost(flow, exc)
+            if nobody:  # the flow's words name no way to log in: the login link is this one
+                raise AuthorizationRequired(_LOG_IN_FIRST) from None
             raise
         except (TransportError, TokenRequestError) as exc:
             self._refresh_failed(flow, exc)
@@ -786,7 +791,7 @@ class Session:
             if was not in (LoginState.LOGGED_IN, LoginState.REFRESH_FAILING):
                 if was in _ENDED or was is LoginState.NOT_CONFIGURED:
                     return
-                self._notice = ("error", explain(exc))  # e.g. Refresh before any login
+                self._notice = ("error", _LOG_IN_FIRST)  # e.g. Refresh before any login
                 publish_only = True
             else:
                 publish_only = False

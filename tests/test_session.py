@@ -687,3 +687,39 @@ def test_the_view_is_immutable_and_holds_no_secret(sandbox: Sandbox) -> None:
         assert not [secret for secret in issued_secrets(sandbox) if secret in text]
     finally:
         session.close()
+
+
+def test_a8_refresh_before_any_login_the_flow_is_neutral_the_session_names_the_link(
+    sandbox: Sandbox,
+) -> None:
+    """A8: with nothing stored the flow says "log in first"; the session says how, here."""
+    flow = OAuthFlow(Settings.for_sandbox(sandbox), store=MemoryTokenStore())
+    for ask in (flow.token, flow.refresh):
+        with pytest.raises(AuthorizationRequired) as caught:
+            ask()
+        said = str(caught.value)
+        assert "log in first" in said
+        assert not re.search(r"start_login|button|Open Spotify login|adstudio-nb", said)
+    session = _session(sandbox)
+    try:
+        with pytest.raises(AuthorizationRequired, match="login link"):
+            session.refresh()
+        assert session.state is LoginState.READY and "login link" in session.view.message
+    finally:
+        session.close()
+
+
+def test_settings_given_to_a_session_are_resolved_to_their_sandbox(
+    sandbox: Sandbox, tmp_path: Any
+) -> None:
+    """Session(settings) and use(settings) find the sandbox that unresolved settings ask for."""
+    session = Session(Settings.unresolved_sandbox(sandbox.base_url, token_dir=tmp_path))
+    try:
+        assert session.state is LoginState.READY, session.view.message
+        assert session.settings is not None and session.settings.is_resolved
+        assert session.settings.token_url == sandbox.token_url
+        with Sandbox() as other:
+            session.use(Settings.unresolved_sandbox(other.base_url, token_dir=tmp_path))
+            assert session.settings.token_url == other.token_url
+    finally:
+        session.close()
