@@ -32,17 +32,20 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .exceptions import AdStudioError, AuthorizationRequired
+from .redaction import Secret
 
 if TYPE_CHECKING:
-    from .auth import OAuthFlow
     from .config import Settings
-    from .sandbox import Sandbox
+    from .demo import Sandbox
+    from .session import LoginLink, Session, SessionView
 
 NOTEBOOKS_DIR = Path("notebooks")
 ONBOARDING_NOTEBOOK = NOTEBOOKS_DIR / "01_onboarding.ipynb"
@@ -50,7 +53,8 @@ ONBOARDING_NOTEBOOK = NOTEBOOKS_DIR / "01_onboarding.ipynb"
 # state into what it serves, and the committed notebooks must stay without them.
 DEMO_WORKSPACE = Path("work")
 _WORKSPACE_MANIFEST = ".adstudio-copies.json"
-_LOGIN_HINT = "run `adstudio-nb login` first."
+_LOGIN_COMMAND = "`adstudio-nb login`"
+_LOGIN_HINT = f"run {_LOGIN_COMMAND} first."
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -204,25 +208,22 @@ def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _start_sandbox(args: argparse.Namespace) -> Sandbox:
-    from .sandbox import FaultPlan, Sandbox
+    from . import demo
 
     try:
-        faults = FaultPlan.parse(args.faults) if args.faults else None
+        return demo.start_sandbox(
+            port=args.port,
+            seed=args.seed,
+            scale=args.scale,
+            latency_ms=args.latency_ms,
+            rate_limits=args.rate_limits,
+            rate_limit_window_s=args.rate_limit_window_s if args.rate_limits == "scaled" else 30.0,
+            faults=args.faults,
+            shapes=getattr(args, "shapes", "spec"),
+            fixed_secrets=getattr(args, "fixed_secrets", False),
+        )
     except ValueError as exc:
         raise SystemExit(f"adstudio-nb: {exc}") from None
-    sandbox = Sandbox(
-        port=args.port,
-        seed=args.seed,
-        scale=args.scale,
-        latency_ms=args.latency_ms,
-        rate_limits=args.rate_limits,
-        rate_limit_window_s=args.rate_limit_window_s if args.rate_limits == "scaled" else 30.0,
-        faults=faults,
-        shapes=getattr(args, "shapes", "spec"),
-        fixed_secrets=getattr(args, "fixed_secrets", False),
-    )
-    try:
-        return sandbox.start()
     except OSError as exc:
         raise SystemExit(
             f"adstudio-nb: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}). "
@@ -460,111 +461,197 @@ def _settings(args: argparse.Namespace, *, start_sandbox: bool) -> Settings:
     return demo.resolve_settings(settings, in_process=False)
 
 
-def _flow(args: argparse.Namespace, *, start_sandbox: bool = False) -> OAuthFlow:
-    from .auth import OAuthFlow
+def _session(
+    args: argparse.Namespace, *, start_sandbox: bool = False, listen_timeout_s: float | None = None
+) -> Session:
+    """This profile's login session (the process's one), on the settings found or started.
+
+    Raises:
+        _NoSandbox: nothing is configured, no sandbox runs, and ``start_sandbox`` is False.
+        ConfigurationError: the settings cannot work (the message says what to fix).
+    """
+    from .exceptions import ConfigurationError
+    from .session import LoginState, onboarding
 
     settings = _settings(args, start_sandbox=start_sandbox)
     if settings.custom_target_notice:
         # Standard error: `accounts --csv/--json` keep standard output for the data.
         print(f"Warning: {settings.custom_target_notice}", file=sys.stderr, flush=True)
-    return OAuthFlow(settings)
+    session = onboarding(settings, listen_timeout_s=listen_timeout_s)
+    if session.view.state is LoginState.NOT_CONFIGURED:
+        message = session.view.message
+        session.close()
+        raise ConfigurationError(message)
+    return session
 
 
-def _read_pasted_redirect() -> str:
+def _not_logged_in(view: SessionView) -> str:
+    """Say in a terminal's words that nobody is logged in, and how to log in."""
+    from .session import LoginState
+
+    if view.state in (LoginState.REVOKED, LoginState.EXPIRED, LoginState.FORGOTTEN):
+        return f"{view.message} Log in with {_LOGIN_COMMAND}."
+    return f"Not logged in: {_LOGIN_HINT}"
+
+
+def _render(view: SessionView) -> str:
+    """The session's view in a terminal's words: where, who, until when; never a token."""
+    lines = [f"Connects to {view.where}."]
+    if not view.is_logged_in:
+        lines.append(_not_logged_in(view))
+        return "\n".join(lines)
+    lines.append(view.message)
+    token = view.token
+    if token is not None and token.logged_in:
+        lines.append(
+            f"Access token {token.fingerprint}… (a fingerprint, not the token) expires "
+            f"{_stamp(token.expires_at)}; log in again before {_stamp(token.refresh_expires_at)}."
+        )
+        lines.append(f"Tokens are stored in {token.store_location}.")
+    return "\n".join(lines)
+
+
+def _stamp(when: datetime | None) -> str:
+    return f"{when:%Y-%m-%d %H:%M} UTC" if when is not None else "an unknown time"
+
+
+def _read_pasted_redirect() -> Secret:
     prompt = "After clicking Agree, paste the address-bar URL (it is not shown): "
     if sys.stdin.isatty():
-        return getpass.getpass(prompt)
+        return Secret(getpass.getpass(prompt))
     print(prompt, file=sys.stderr, flush=True)
-    return sys.stdin.readline().strip()
+    return Secret(sys.stdin.readline().strip())
+
+
+def _wait_for_listener(session: Session, link: LoginLink, *, timeout_s: float) -> None:
+    """Wait until the listener's login ends: logged in, or its link replaced or failed.
+
+    Bounded: the listener gives up after ``timeout_s``, and so does this wait soon after.
+    Ctrl-C (KeyboardInterrupt) ends it early.
+    """
+    ended = threading.Event()
+
+    def seen(view: SessionView) -> None:
+        replaced = view.link is None or view.link.url != link.url
+        if view.is_logged_in or replaced or view.tone == "error":
+            ended.set()
+
+    unsubscribe = session.subscribe(seen)
+    try:
+        seen(session.view)  # it may have ended before the subscription
+        deadline = time.monotonic() + timeout_s + 30.0
+        while not ended.wait(0.25) and time.monotonic() < deadline:
+            pass
+    finally:
+        unsubscribe()
 
 
 def _cmd_login(args: argparse.Namespace) -> int:
-    from .exceptions import CallbackError
-    from .login import begin_login
+    from .exceptions import CallbackTimeout
 
-    flow = _flow(args, start_sandbox=True)
-    attempt = begin_login(
-        flow, show_dialog=args.show_dialog, listen=not args.paste, timeout_s=args.timeout_s
-    )
-    print(f"Log in here:\n  {attempt.url}", flush=True)
-    if not args.no_browser:
-        webbrowser.open(attempt.url, new=2)
-    token = None
-    if attempt.listener is not None:
-        print(
-            f"Waiting for the redirect on {attempt.listener.redirect_uri} "
-            "(Ctrl-C to paste the address-bar URL instead)...",
-            flush=True,
-        )
-        try:
-            attempt.listener.wait()
-            token = attempt.finish_with_listener()
-        except KeyboardInterrupt:
-            attempt.close()
-        except CallbackError as exc:  # timed out: the paste path still works
-            print(str(exc), file=sys.stderr)
-    elif attempt.listener_problem:
-        print(attempt.listener_problem, file=sys.stderr)
-    if token is None:
-        token = attempt.finish_with_redirect(_read_pasted_redirect())
-    print(_describe_login(flow))
-    return 0
-
-
-def _describe_login(flow: OAuthFlow) -> str:
-    """The login state in a terminal's words: who (on the sandbox), until when; no token."""
-    from .session import Session
-
-    session = Session(flow=flow, listen=False)
+    session = _session(args, start_sandbox=True, listen_timeout_s=args.timeout_s)
     try:
-        view = session.view
-        text = view.describe()
-        if not view.is_logged_in:
-            text += "\nLog in with `adstudio-nb login`."
-        return text
+        link = session.start_login(show_dialog=args.show_dialog, listen=not args.paste)
+        print(f"Log in here:\n  {link.url}", flush=True)
+        if not args.no_browser:
+            webbrowser.open(link.url, new=2)
+        if link.is_listening:
+            attempt = session.attempt
+            print(
+                f"Waiting for the redirect on {link.redirect_uri} "
+                "(Ctrl-C to paste the address-bar URL instead)...",
+                flush=True,
+            )
+            try:
+                _wait_for_listener(session, link, timeout_s=args.timeout_s)
+            except KeyboardInterrupt:
+                pass  # the same link's redirect may be pasted below
+            else:
+                if session.view.is_logged_in:
+                    print(_render(session.view))
+                    return 0
+                listener = attempt.listener if attempt is not None else None
+                if listener is None or not isinstance(listener.error, CallbackTimeout):
+                    # Cancel, or a code the accounts service refused: the view says which.
+                    print(
+                        f"adstudio-nb: {session.view.message} Run {_LOGIN_COMMAND} again.",
+                        file=sys.stderr,
+                    )
+                    return 1
+                # Nobody came back in time: the paste path still works, with a fresh link.
+                link = session.start_login(show_dialog=args.show_dialog, listen=False)
+                print(
+                    f"No login arrived within {args.timeout_s:.0f} s. Log in with this fresh "
+                    f"link and paste the address-bar URL after Agree:\n  {link.url}",
+                    flush=True,
+                )
+        elif link.paste_reason:
+            print(link.paste_reason, file=sys.stderr)
+        try:
+            session.finish_login(_read_pasted_redirect())
+        except AuthorizationRequired:
+            raise
+        except AdStudioError as exc:
+            print(f"adstudio-nb: {exc} Run {_LOGIN_COMMAND} again.", file=sys.stderr)
+            return 1
+        print(_render(session.view))
+        return 0
     finally:
         session.close()
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
     try:
-        flow = _flow(args)
+        session = _session(args)
     except _NoSandbox:
         print(f"Not logged in: no sandbox is running on this computer; {_LOGIN_HINT}")
         return 1
-    status = flow.status()
-    print(_describe_login(flow))
-    return 0 if status.logged_in else 1
+    try:
+        view = session.view
+        print(_render(view))
+        return 0 if view.is_logged_in else 1
+    finally:
+        session.close()
 
 
 def _cmd_logout(args: argparse.Namespace) -> int:
     try:
-        flow = _flow(args)
+        session = _session(args)
     except _NoSandbox:
         print("Nothing to forget: no sandbox is running on this computer.")
         return 0
-    flow.logout()
-    print(f"Tokens forgotten ({flow.store.location}).")
-    return 0
+    try:
+        before = session.view
+        where = before.token.store_location if before.token is not None else "this computer"
+        session.forget()
+        if not before.is_logged_in:
+            print(f"No login was stored ({where}): nothing to forget.")
+            return 0
+        print(f"Tokens forgotten ({where}). {session.view.message}")
+        return 0
+    finally:
+        session.close()
 
 
 def _cmd_accounts(args: argparse.Namespace) -> int:
-    from .ads import Ads
-    from .client import AdsClient
+    from .session import connect
 
     try:
-        flow = _flow(args)
+        session = _session(args)
     except _NoSandbox:
         print(
             f"adstudio-nb: Not logged in: no sandbox is running on this computer; {_LOGIN_HINT}",
             file=sys.stderr,
         )
         return 1
-    if not flow.status().logged_in:
-        print(f"adstudio-nb: Not logged in: {_LOGIN_HINT}", file=sys.stderr)
-        return 1
-    with Ads(AdsClient(flow.settings.api_base_url, flow), progress=False) as ads:
-        frame = ads.ad_accounts()
+    try:
+        if not session.view.is_logged_in:
+            # connect() would log a sandbox demo user in by itself: here the user chooses.
+            print(f"adstudio-nb: {_not_logged_in(session.view)}", file=sys.stderr)
+            return 1
+        frame = connect(settings=session.settings).ad_accounts()
+    finally:
+        session.close()
     if args.csv:
         frame.to_csv(sys.stdout, index=False)
     elif args.json:
@@ -627,6 +714,17 @@ def _cmd_app(args: argparse.Namespace) -> int:
             sandbox.stop()
 
 
+def _login_step(reason: str) -> str:
+    """Add the terminal's way of logging in to a refusal that does not name it."""
+    from .auth import NOT_LOGGED_IN
+
+    if reason == NOT_LOGGED_IN:
+        return f"Not logged in: {_LOGIN_HINT}"
+    if "adstudio-nb login" in reason:
+        return reason
+    return f"{reason} Log in with {_LOGIN_COMMAND}."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``adstudio-nb`` command line; return the exit status."""
     args = _build_parser().parse_args(argv)
@@ -643,11 +741,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except AuthorizationRequired as exc:
-        # The flow's own words speak of the notebook's button; a terminal logs in by command.
-        reason = str(exc)
-        if "Open Spotify login" in reason or "start_login" in reason:
-            reason = "Not logged in."
-        print(f"adstudio-nb: {reason} Log in with `adstudio-nb login`.", file=sys.stderr)
+        # The flow says only that a login is needed; a terminal logs in by command.
+        print(f"adstudio-nb: {_login_step(str(exc))}", file=sys.stderr)
         return 1
     except AdStudioError as exc:
         print(f"adstudio-nb: {exc}", file=sys.stderr)

@@ -55,7 +55,8 @@ from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from .auth import OAuthFlow
-    from .sandbox import Sandbox, SandboxApp
+    from .sandbox import Sandbox as Sandbox  # re-exported: the type others see, from here
+    from .sandbox import SandboxApp
     from .token_store import Token
 
 DEMO_APP_PATH = "/sandbox/demo-app"
@@ -121,6 +122,54 @@ _in_process = _InProcess()
 def embedded_sandbox() -> Sandbox:
     """Return this process's sandbox, starting it on first use (stopped at exit)."""
     return _in_process.get()
+
+
+def start_sandbox(
+    *,
+    port: int = 0,
+    seed: int = 0,
+    scale: float = 1.0,
+    latency_ms: float = 0.0,
+    rate_limits: str = "on",
+    rate_limit_window_s: float = 30.0,
+    faults: str = "",
+    shapes: str = "spec",
+    fixed_secrets: bool = False,
+) -> Sandbox:
+    """Start a sandbox in this process on 127.0.0.1 and return it (stop it, or use ``with``).
+
+    The command line's stand-alone sandbox and a shared walkthrough's private one start here.
+
+    Args:
+        port: the port (0: a free one).
+        seed: the seed of the data and the app ids.
+        scale: the size of the data set.
+        latency_ms: added to every Ads API answer.
+        rate_limits: ``on`` (Spotify's), ``off``, or ``scaled`` (the same counts in
+            ``rate_limit_window_s``).
+        rate_limit_window_s: the window length with ``scaled``.
+        faults: faults to inject, e.g. ``rate=0.2,kinds=500+502+drop,seed=1``; empty for none.
+        shapes: ``spec`` (the spec's answer shapes) or ``published`` (Spotify's samples').
+        fixed_secrets: derive app secrets from ``seed`` (reproducible); random otherwise.
+
+    Raises:
+        ValueError: ``faults`` is not a fault spec (the message shows one).
+        OSError: the port cannot be listened on.
+    """
+    from .sandbox import FaultPlan, Sandbox
+
+    plan = FaultPlan.parse(faults) if faults else None
+    return Sandbox(
+        port=port,
+        seed=seed,
+        scale=scale,
+        latency_ms=latency_ms,
+        rate_limits=rate_limits,
+        rate_limit_window_s=rate_limit_window_s,
+        faults=plan,
+        shapes=shapes,
+        fixed_secrets=fixed_secrets,
+    ).start()
 
 
 def endpoints_of(sandbox: Sandbox) -> SandboxEndpoints:
@@ -583,6 +632,7 @@ __all__ = [
     "resolve_settings",
     "settings_for",
     "start_background_sandbox",
+    "start_sandbox",
     "stop_background_sandbox",
     "token_response",
 ]

@@ -43,12 +43,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from .config import STATIC_OUTPUTS_VARIABLE
 from .exceptions import AdStudioError, ConfigurationError
 from .redaction import Secret, SecretMatcher, basic_value
+
+if TYPE_CHECKING:
+    from .demo import Sandbox
 
 __all__ = [
     "REDACTED",
@@ -564,8 +567,7 @@ def _sandbox_run(secrets: _Secrets, tmp: Path) -> Iterator[tuple[dict[str, str],
     """A private stand-alone sandbox, logged in as the demo user, for the kernel to use."""
     from .auth import OAuthFlow
     from .config import SANDBOX_URL_VARIABLE, load_settings
-    from .demo import demo_login, resolve_settings
-    from .sandbox import Sandbox
+    from .demo import demo_login, resolve_settings, start_sandbox
 
     def remember(sandbox: Sandbox) -> None:
         for app in sandbox.registry.apps.values():
@@ -573,7 +575,7 @@ def _sandbox_run(secrets: _Secrets, tmp: Path) -> Iterator[tuple[dict[str, str],
         for kind, values in sandbox.registry.issued_secrets().items():
             secrets.add(kind, *values)
 
-    with Sandbox() as sandbox:
+    with start_sandbox() as sandbox:
         env = _kernel_env(tmp)
         env[SANDBOX_URL_VARIABLE] = sandbox.base_url
         settings = resolve_settings(load_settings(environ=env, env_file=env["ADSTUDIO_ENV_FILE"]))

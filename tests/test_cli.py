@@ -17,7 +17,7 @@ import requests
 
 from adstudio_nb.cli import main
 from tests.conftest import REPO_ROOT
-from tests.helpers import consent, zero_config_env
+from tests.helpers import consent, issued_secrets, revoke_in_dashboard, zero_config_env
 
 
 def test_sandbox_command_serves_and_prints_urls_and_demo_credentials(tmp_path) -> None:
@@ -231,6 +231,115 @@ def test_status_and_login_announce_a_custom_target(sandbox, tmp_path) -> None:
     assert "Custom target" not in spotify.stdout + spotify.stderr
 
 
+# -- the commands render the one session state -----------------------------------------------------
+
+
+@pytest.fixture
+def cli_here(sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run `main()` in this process against ``sandbox`` (as a stand-alone one), private tokens."""
+    for name in [n for n in os.environ if n.startswith("ADSTUDIO_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "empty.env").write_text("")
+    monkeypatch.setenv("ADSTUDIO_SANDBOX_URL", sandbox.base_url)
+    monkeypatch.setenv("ADSTUDIO_ENV_FILE", str(tmp_path / "empty.env"))
+    monkeypatch.setenv("ADSTUDIO_TOKEN_DIR", str(tmp_path / "tokens"))
+    return tmp_path
+
+
+def test_status_and_accounts_say_not_logged_in_in_a_terminals_words(cli_here, capsys) -> None:
+    """Nobody logged in: one sentence with the command that logs in, no notebook wording."""
+    assert main(["status"]) == 1
+    out = capsys.readouterr().out
+    assert "Not logged in: run `adstudio-nb login` first." in out
+    assert "Not logged in yet" not in out and "login link" not in out
+    assert main(["accounts"]) == 1
+    assert capsys.readouterr().err == "adstudio-nb: Not logged in: run `adstudio-nb login` first.\n"
+
+
+def test_status_names_who_is_logged_in_as_the_session_sees_it(sandbox, cli_here, capsys) -> None:
+    """A login made elsewhere into the same store (a notebook's) is what `status` shows."""
+    from adstudio_nb.config import load_settings
+    from adstudio_nb.session import Session
+
+    session = Session(load_settings())
+    try:
+        session.demo_login("alex.analyst")
+        expected = session.view.message
+    finally:
+        session.close()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert expected in out and expected.startswith("Logged in as Alex Analyst (alex.analyst)")
+    assert not [secret for secret in issued_secrets(sandbox) if secret in out]
+
+
+def test_a9_a_login_revoked_in_the_dashboard_is_told_with_the_command(
+    sandbox, cli_here, capsys
+) -> None:
+    """A9: `accounts` after a revocation says Spotify revoked it and which command logs in."""
+    from adstudio_nb.config import load_settings
+    from adstudio_nb.session import Session
+
+    session = Session(load_settings())
+    try:
+        session.demo_login("alex.analyst")
+    finally:
+        session.close()
+    assert revoke_in_dashboard(sandbox, sandbox.demo_app.client_id).status_code == 200
+    assert main(["accounts"]) == 1
+    err = capsys.readouterr().err
+    assert "revoked" in err and err.rstrip().endswith("Log in with `adstudio-nb login`.")
+    assert "button" not in err and "login link" not in err
+
+
+def test_a3_cancel_caught_by_the_listener_says_which_command_logs_in(sandbox, tmp_path) -> None:
+    """A3: Cancel in the browser ends `login` with exit 1, the reason and the command."""
+    env = _cli_env(sandbox, tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adstudio_nb.cli", "login", "--no-browser"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = [process.stdout.readline(), process.stdout.readline()][1].strip()
+        requests.get(consent(url, approve=False), timeout=10)  # the browser on the redirect
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, out + err
+    assert "You clicked Cancel" in err and "Run `adstudio-nb login` again." in err
+    assert _cli(env, "status").returncode == 1
+
+
+def test_a_listener_that_times_out_hands_over_to_a_paste_of_a_fresh_link(sandbox, tmp_path) -> None:
+    """Nobody came back in time: `login` offers a fresh link to paste, and that login works."""
+    env = _cli_env(sandbox, tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adstudio_nb.cli", "login", "--no-browser", "--timeout-s", "1"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        first, fresh = lines[1].strip(), lines[4].strip()
+        assert "No login arrived within 1 s" in lines[3], lines
+        assert fresh.startswith(sandbox.authorize_url) and fresh != first
+        out, err = process.communicate(consent(fresh) + "\n", timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Logged in as Alex Analyst (alex.analyst)" in out
+
+
 # -- zero configuration: separate commands share one background sandbox ---------------------------
 
 _ID = re.compile(r"\b[A-D]\d{1,2}\b")
@@ -307,7 +416,7 @@ def test_zero_configuration_login_status_accounts_logout_as_separate_commands(
 
     assert _cli(zero_env, "logout").returncode == 0
     after = _cli(zero_env, "status")
-    assert after.returncode == 1 and "Not logged in" in after.stdout
+    assert after.returncode == 1 and "Not logged in: run `adstudio-nb login`" in after.stdout
     refused = _cli(zero_env, "accounts")
     assert refused.returncode == 1 and "`adstudio-nb login`" in refused.stderr
     for done in (first, status, accounts, table, after, refused):
