@@ -8,8 +8,9 @@ Layout, bottom up (a module imports only those above it, never a sibling family)
 * ``enums.py``: status enums several families accept.
 * ``report_common.py``: what the report families share (time ranges, fields, counts).
 * one module per family, each exporting ``ROUTES``: ``businesses``, ``ad_accounts``,
-  ``campaigns``, ``ad_sets``, ``ads``, ``assets``, ``v1``, ``aggregate_reports``, ``totals``,
-  ``insights``, ``async_reports``.
+  ``campaigns``, ``ad_sets``, ``ads``, ``assets``, ``audiences``, ``drafts``,
+  ``change_history``, ``members``, ``measurement``, ``targets`` (lookups, ad categories,
+  podcast shows), ``v1``, ``aggregate_reports``, ``totals``, ``insights``, ``async_reports``.
 * ``routes.py``: :data:`RULES`, the one table the application mounts.
 
 Handlers receive an :class:`~adstudio_nb.sandbox.context.ApiContext` after the application has

@@ -1,7 +1,8 @@
 """The Ads API's ad accounts (B1, B2): a business's ad accounts and one ad account.
 
 Owns ``GET /businesses/{business_id}/ad_accounts`` (no paging in the spec; paged with the
-published shapes) and ``GET /ad_accounts/{ad_account_id}`` with the user's role. Never checks
+published shapes), ``GET /ad_accounts/{ad_account_id}`` with the user's role, and the
+account's experiment availability. Never checks
 tokens, rate limits or faults: the application does that before calling a handler.
 """
 
@@ -54,6 +55,12 @@ def get_ad_account(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
     return account.to_json(ctx.data.role_of(ctx.user_id, account))
 
 
+def get_experiment_availability(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
+    """``GET /ad_accounts/{ad_account_id}/experiment_availability``: which tests it may start."""
+    Query(ctx.request)
+    return ctx.data.measurement.experiment_availability(account_for(ctx, ad_account_id))
+
+
 ROUTES: list[Rule] = [
     Rule(
         f"{V3}/businesses/<business_id>/ad_accounts",
@@ -61,5 +68,10 @@ ROUTES: list[Rule] = [
         methods=["GET"],
     ),
     Rule(f"{V3}/ad_accounts/<ad_account_id>", endpoint=get_ad_account, methods=["GET"]),
+    Rule(
+        f"{V3}/ad_accounts/<ad_account_id>/experiment_availability",
+        endpoint=get_experiment_availability,
+        methods=["GET"],
+    ),
 ]
 """The ad account routes (B1, B2)."""

@@ -51,14 +51,21 @@ COMMON_SORT_KEYS: dict[str, Callable[[Any], Any]] = {
 
 
 def sort_items(
-    query: Query, items: list[Any], keys: dict[str, Callable[[Any], Any]], default: str
+    query: Query,
+    items: list[Any],
+    keys: dict[str, Callable[[Any], Any]],
+    default: str,
+    *,
+    tie: Callable[[Any], Any] = lambda o: o.id,
 ) -> list[Any]:
-    """Sort by ``sort_field`` (one of ``keys``, else ``default``) and ``sort_direction`` (B3)."""
+    """Sort by ``sort_field`` (one of ``keys``, else ``default``) and ``sort_direction`` (B3).
+
+    Ties fall back to ``tie`` (the id) so that pages never overlap or skip.
+    """
     field = query.enum("sort_field", tuple(keys), default) or default
     direction = query.enum("sort_direction", SORT_DIRECTIONS, "DESC")
     key = keys[field]
-    # Ties fall back to the id so that pages never overlap or skip (B3).
-    return sorted(items, key=lambda o: (key(o), o.id), reverse=direction == "DESC")
+    return sorted(items, key=lambda o: (key(o), tie(o)), reverse=direction == "DESC")
 
 
 def name_filter(query: Query, items: list[Any]) -> list[Any]:
@@ -78,3 +85,27 @@ def only_fields(
         return body
     keys = {"id"} | {mapping[f] for f in wanted if mapping[f]}
     return {k: v for k, v in body.items() if k in keys}
+
+
+def whole_listing(ctx: ApiContext, items: Sequence[Any]) -> dict[str, int]:
+    """Return the ``paging`` object of a listing the spec gives no ``limit``/``offset`` (B3).
+
+    Such a listing answers every item at once; an unknown ``limit`` is ignored like any other
+    unknown parameter.
+    """
+    paging = {
+        "page_size": len(items),
+        "total_results": len(items),
+        "offset": 0,
+        "current_page": 1,
+    }
+    return ctx.shapes.paging(paging)
+
+
+def keyword_filter(query: Query, items: list[Any], name: str = "q") -> list[Any]:
+    """Keep the items whose name contains the keyword parameter ``name``, ignoring case."""
+    keyword = query.one(name)
+    if not keyword:
+        return items
+    needle = keyword.casefold()
+    return [o for o in items if needle in o.name.casefold()]

@@ -9,10 +9,16 @@ handlers do. Never imports the Ads API or the application.
 Layout, bottom up (a module imports only those above it):
 
 * ``constants.py``: time units, demo users, entity levels, report fields, statuses, formats.
+* ``catalog.py``: Spotify's lookup tables (targets, ad categories, podcast shows).
 * ``metrics.py``: count vectors, exact splits, report values from counts (B5, B7).
 * ``objects.py``: the records and their JSON in the spec's schemas.
 * ``generator.py``: :class:`AdsObjects`, the seeded object generator (B1-B4).
 * ``delivery.py``: :class:`Delivery`, each entity's counts by hour and day up to "now".
+* ``people.py``: business members, their ad account roles, pending invitations.
+* ``measurement.py``: datasets, pixels, CAPI integrations, mobile apps, experiments.
+* ``audiences.py``: each ad account's audiences, which its ad sets target.
+* ``drafts.py``: drafts of existing campaigns, ad sets and ads.
+* ``history.py``: the change history read off the objects' ``created_at``/``updated_at``.
 * ``dataset.py``: :class:`AdsData`, the objects and their delivery behind one object.
 
 Stats model (B5, B7). Delivery is generated per ad set and UTC day as a vector of additive

@@ -1,7 +1,9 @@
 """The data set the sandbox's Ads API answers from: :class:`AdsData`, objects plus their delivery.
 
-Owns joining the object generator (``generator.py``), the delivery generator (``delivery.py``)
-and the report values (``metrics.py``) behind the one object handlers read. Never does HTTP,
+Owns joining the object generator (``generator.py``), the delivery generator (``delivery.py``),
+the report values (``metrics.py``) and the objects derived from them (``people.py``,
+``measurement.py``, ``audiences.py``, ``drafts.py``, ``history.py``) behind the one object
+handlers read. Never does HTTP,
 never validates requests: handlers do.
 """
 
@@ -13,9 +15,14 @@ from typing import Any
 
 from ..clock import SandboxClock
 from . import metrics
+from .audiences import Audiences
 from .delivery import Delivery
+from .drafts import Drafts
 from .generator import AdsObjects
+from .history import ChangeHistory
+from .measurement import Measurement
 from .metrics import Vector
+from .people import People
 
 
 class AdsData(AdsObjects):
@@ -70,6 +77,11 @@ class AdsData(AdsObjects):
             anchor=anchor,
         )
         self.delivery = Delivery(self, self.clock)
+        self.people = People(self)
+        self.measurement = Measurement(self, self.delivery)
+        self.audiences = Audiences(self, self.measurement)
+        self.drafts = Drafts(self)
+        self.history = ChangeHistory(self, self.people)
 
     # -- delivery (B5) ------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..clock import SandboxClock
+from .catalog import GENRES, INTERESTS
 from .constants import (
     AD_STATUSES,
     CAMPAIGN_STATUSES,
@@ -64,6 +65,8 @@ _ACCOUNT_TYPES = ("AD_AGENCY", "BRAND_ADVERTISER", "MUSIC_LABEL", "CONCERT_PROMO
 _BRANDS = ("Summer", "Launch", "Always-on", "Holiday", "Podcast", "Retargeting", "Brand", "Promo")
 _AUDIENCES = ("Gen Z", "Commuters", "Runners", "Parents", "Gamers", "Foodies", "Students", "Pros")
 _CATEGORIES = ("ADV_21_182", "ADV_15_140", "ADV_29_244", "ADV_32_266", "ADV_34_276", "ADV_1_6")
+AUDIENCES_PER_ACCOUNT = 6
+TARGETABLE_AUDIENCES = 4  # the first ones are ready to target; the rest still process
 
 
 def _uuid(rng: random.Random) -> str:
@@ -261,6 +264,11 @@ class AdsObjects:
             updated_at=self._day_dt(self.anchor_day - rng.randint(1, 60)),
         )
 
+    def audience_ids(self, ad_account_id: str) -> tuple[str, ...]:
+        """Return the ids of an ad account's audiences (``audiences.py`` builds the records)."""
+        rng = random.Random(f"{self.seed}:audiences:{ad_account_id}")
+        return tuple(_uuid(rng) for _ in range(AUDIENCES_PER_ACCOUNT))
+
     # -- campaigns, ad sets, ads, assets ----------------------------------------------------
 
     def campaigns(self, ad_account_id: str) -> list[Campaign]:
@@ -410,6 +418,7 @@ class AdsObjects:
                         "geo_targets": {"country_code": account.country_code},
                         "platforms": ["ANDROID", "DESKTOP", "IOS"],
                         "placements": rng.choice((["MUSIC"], ["PODCAST"], ["MUSIC", "PODCAST"])),
+                        **self._lookup_targets(campaign, i),
                     },
                     created_at=created,
                     updated_at=created,
@@ -419,6 +428,24 @@ class AdsObjects:
                     rates=tuple(rates),
                 )
             )
+        return out
+
+    def _lookup_targets(self, campaign: Campaign, index: int) -> dict[str, Any]:
+        """Return an ad set's audience, genre and interest targets (their own RNG stream).
+
+        Drawn apart from the ad set's own stream so every other field stays as it was; the
+        ids are the account's audiences (``audiences.py``) and the catalogue's genres and
+        interests (``catalog.py``), so looking an ad set's targets up always finds them.
+        """
+        rng = random.Random(f"{self.seed}:targets:{campaign.id}:{index}")
+        out: dict[str, Any] = {}
+        if rng.random() < 0.4:
+            audiences = self.audience_ids(campaign.account_id)[:TARGETABLE_AUDIENCES]
+            out["audience_ids"] = sorted(rng.sample(audiences, rng.randint(1, 2)))
+        if rng.random() < 0.5:
+            out["genre_ids"] = sorted(g.id for g in rng.sample(GENRES, rng.randint(1, 3)))
+        if rng.random() < 0.3:
+            out["interest_ids"] = [rng.choice(INTERESTS).id]
         return out
 
     def _ad_set_status(
