@@ -2,11 +2,12 @@
 
 This module owns the calls an analyst types in a notebook: :class:`Ads` (connect once, then
 ``ads.businesses()``, ``ads.ad_accounts()``, ``ads.campaigns(account)``, ``ads.report(...)``),
-accepting an ad account as an id or as a row of ``ads.ad_accounts()``, showing ``tqdm``
-progress bars on long loads (closed on error, off with ``progress=False``), and exporting
-typed frames to Parquet and CSV so they read back with the same dtypes.
+accepting an ad account as an id or as a row of ``ads.ad_accounts()``, and showing ``tqdm``
+progress bars on long loads (closed on error, off with ``progress=False``).
 
-It never speaks HTTP itself (``client`` does) and never shapes JSON itself (``frames`` does).
+It never speaks HTTP itself (``client`` does), never says what to ask the API for
+(``endpoints`` does), never shapes JSON itself (``frames`` does) and never writes files
+(``export`` does; :meth:`Ads.to_parquet` and friends forward to it).
 
 Example:
     >>> from adstudio_nb.sandbox import Sandbox
@@ -20,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,11 +30,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import frames
+from . import endpoints, export, frames
 from .client import AdsClient, StaticToken, TokenSource
-from .paging import parse_utc
 
-__all__ = ["DEFAULT_REPORT_FIELDS", "Ads", "account_id", "read_csv", "to_csv", "to_parquet"]
+__all__ = ["DEFAULT_REPORT_FIELDS", "Ads", "account_id"]
 
 DEFAULT_REPORT_FIELDS: tuple[str, ...] = (
     "IMPRESSIONS",
@@ -68,11 +67,6 @@ def account_id(account: Any) -> str:
             "Pass an ad account as its id or as a row of ads.ad_accounts() (with an 'id')."
         )
     return value
-
-
-def _utc_text(value: TimeLike | None) -> str | None:
-    dt = parse_utc(value)
-    return None if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Progress:
@@ -174,17 +168,18 @@ class Ads:
 
     def businesses(self) -> pd.DataFrame:
         """Return the current user's businesses (B1)."""
-        return frames.businesses_frame(self.client.businesses())
+        return frames.businesses_frame(endpoints.businesses(self.client))
 
     def ad_accounts(self, business: Any = None) -> pd.DataFrame:
         """Return the ad accounts of one business, or of all the user's businesses (B1)."""
         if business is None:
-            return frames.ad_accounts_frame(self.client.all_ad_accounts())
-        return frames.ad_accounts_frame(self.client.business_ad_accounts(account_id(business)))
+            return frames.ad_accounts_frame(endpoints.all_ad_accounts(self.client))
+        found = endpoints.business_ad_accounts(self.client, account_id(business))
+        return frames.ad_accounts_frame(found)
 
     def ad_account(self, account: Any) -> pd.Series:
         """Return one ad account as a row (B1, B2)."""
-        frame = frames.ad_accounts_frame([self.client.ad_account(account_id(account))])
+        frame = frames.ad_accounts_frame([endpoints.ad_account(self.client, account_id(account))])
         return frame.iloc[0]
 
     def _objects(
@@ -202,14 +197,16 @@ class Ads:
             rows = account.itertuples() if isinstance(account, pd.DataFrame) else account
             ids = [account_id(a) for a in rows]
             with _progress(self.progress, f"{_KINDS[kind]} of {len(ids)} accounts") as bar:
-                chunks = self.client.list_objects_many(ids, kind, params, on_page=bar.update)
+                chunks = endpoints.list_objects_many(
+                    self.client, ids, kind, params, on_page=bar.update
+                )
             parts = [build(items, ad_account_id=a) for a, items in zip(ids, chunks, strict=True)]
             if not parts:
                 return build([], ad_account_id=None)
             return pd.concat(parts, ignore_index=True)
         acct = account_id(account)
         with _progress(self.progress, f"{_KINDS[kind]} of {acct[:8]}", unit=_KINDS[kind]) as bar:
-            items = self.client.list_objects(acct, kind, params, on_page=bar.update)
+            items = endpoints.list_objects(self.client, acct, kind, params, on_page=bar.update)
         return build(items, ad_account_id=acct)
 
     def campaigns(self, account: Any, **filters: Any) -> pd.DataFrame:
@@ -264,13 +261,15 @@ class Ads:
         fields = list(fields)
         builder = frames.ReportFrameBuilder(fields, include_parent=include_parent)
         with _progress(self.progress, f"{level.lower()} report", unit="rows") as bar:
-            for page in self.client.aggregate_report_pages(
+            # The dates go as given: parsed and written once, by the report planner (B5).
+            for page in endpoints.aggregate_report_pages(
+                self.client,
                 acct,
                 entity_type=level,
                 fields=fields,
                 granularity=granularity,
-                start=_utc_text(start),
-                end=_utc_text(end),
+                start=start,
+                end=end,
                 entity_ids=entity_ids,
                 entity_ids_type=level if entity_ids else None,
                 statuses=statuses,
@@ -293,14 +292,15 @@ class Ads:
         granularity: str = "LIFETIME",
     ) -> pd.DataFrame:
         """Return deduplicated totals over up to 50 entities: one row, or one per day (B8)."""
-        body = self.client.aggregate_totals(
+        body = endpoints.aggregate_totals(
+            self.client,
             account_id(account),
             entity_type=level,
             entity_ids=list(entity_ids),
             fields=list(fields),
             granularity=granularity,
-            start=_utc_text(start),
-            end=_utc_text(end),
+            start=start,
+            end=end,
         )
         return frames.totals_frame(body, list(fields))
 
@@ -318,7 +318,8 @@ class Ads:
         Raises:
             UnprocessableReport: too little data yet (422); try again another day.
         """
-        body = self.client.insight_report(
+        body = endpoints.insight_report(
+            self.client,
             account_id(account),
             dimension=dimension,
             fields=list(fields),
@@ -331,68 +332,15 @@ class Ads:
 
     @staticmethod
     def to_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
-        """Write a frame to Parquet keeping its dtypes (see :func:`to_parquet`)."""
-        return to_parquet(frame, path)
+        """Write a frame to Parquet keeping its dtypes (:func:`~adstudio_nb.export.to_parquet`)."""
+        return export.to_parquet(frame, path)
 
     @staticmethod
     def to_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-        """Write a frame to CSV with a dtype sidecar (see :func:`to_csv`)."""
-        return to_csv(frame, path)
+        """Write a frame to CSV with a dtype sidecar (:func:`~adstudio_nb.export.to_csv`)."""
+        return export.to_csv(frame, path)
 
     @staticmethod
     def read_csv(path: str | Path) -> pd.DataFrame:
-        """Read a CSV written by :meth:`to_csv` with its dtypes (see :func:`read_csv`)."""
-        return read_csv(path)
-
-
-def to_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a frame to Parquet (pyarrow); every dtype, categories and UTC times included."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(target, engine="pyarrow", index=False)
-    return target
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".dtypes.json")
-
-
-def to_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a frame to CSV plus a ``<name>.dtypes.json`` sidecar that :func:`read_csv` uses.
-
-    Times are written in ISO 8601 with ``+00:00``; categoricals keep their categories in the
-    sidecar. Without the sidecar, read the file with ``pd.read_csv(path, dtype=...)`` and
-    ``parse_dates=[...]`` as listed in it.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(target, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
-    schema: dict[str, Any] = {}
-    for name, dtype in frame.dtypes.items():
-        if isinstance(dtype, pd.CategoricalDtype):
-            schema[str(name)] = {"dtype": "category", "categories": list(dtype.categories)}
-        elif isinstance(dtype, pd.DatetimeTZDtype):
-            schema[str(name)] = {"dtype": "datetime", "tz": str(dtype.tz)}
-        else:
-            schema[str(name)] = {"dtype": str(dtype)}
-    _sidecar(target).write_text(json.dumps(schema, indent=1), encoding="utf-8")
-    return target
-
-
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV written by :func:`to_csv` back with the same dtypes (from its sidecar)."""
-    source = Path(path)
-    schema: dict[str, dict[str, Any]] = json.loads(_sidecar(source).read_text(encoding="utf-8"))
-    plain = {
-        name: spec["dtype"]
-        for name, spec in schema.items()
-        if spec["dtype"] not in ("category", "datetime")
-    }
-    frame = pd.read_csv(source, dtype={**plain, **{n: "string" for n in schema if n not in plain}})
-    for name, spec in schema.items():
-        if spec["dtype"] == "category":
-            frame[name] = frame[name].astype(pd.CategoricalDtype(spec["categories"]))
-        elif spec["dtype"] == "datetime":
-            parsed = pd.to_datetime(frame[name], utc=True, format="ISO8601")
-            frame[name] = parsed.astype(pd.DatetimeTZDtype("ns", spec["tz"]))
-    return frame
+        """Read a CSV written by :meth:`to_csv` with its dtypes (:func:`~.export.read_csv`)."""
+        return export.read_csv(path)

@@ -13,7 +13,7 @@ Report pages are shaped in one pass over the parsed rows: columns are built dire
 lists (strings and times dictionary-encoded, metric values collected into a flat array of
 doubles), never with per-row pandas operations; a page shaped as Spotify sends it (every
 row's stats in the requested order) is read with a handful of C-level ``map`` calls and no
-Python code per row. Raw pages are parsed with orjson (``client.parse_json``). That is what
+Python code per row. Raw pages are parsed with orjson (``paging.parse_json``). That is what
 keeps a million rows fast.
 
 It never does HTTP (``client`` fetches) and never prints.
@@ -43,8 +43,8 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 import pandas as pd
 
-from .client import parse_json
 from .exceptions import AdStudioError, MalformedPayload
+from .paging import parse_json
 
 P = ParamSpec("P")
 R = TypeVar("R")

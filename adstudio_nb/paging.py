@@ -8,13 +8,13 @@ deduplicated by id, and every walk has caps (:class:`PagingLimits`) past which i
 :class:`~adstudio_nb.exceptions.IncompleteListing` with what did arrive.
 :func:`iter_continuation_pages` follows continuation tokens (B6, sending only the token)
 until one is null, ``""`` or absent, refusing any token seen before in the walk.
-:func:`ordered_map` is an order-keeping bounded concurrent map, and
-:func:`plan_report_parts` cuts a large aggregate report (B5) into independent parts: entity
-ids in batches of at most 50 and time windows Spotify accepts (90 days for DAY, 14 days for
-HOUR), further cut so parts can run side by side.
+:func:`ordered_map` is an order-keeping bounded concurrent map, :func:`parse_json` and
+:func:`items_of` read a page, and :func:`plan_report_parts` cuts a large aggregate report
+(B5) into independent parts: entity ids in batches of at most 50 and time windows Spotify
+accepts (90 days for DAY, 14 days for HOUR), further cut so parts can run side by side.
 
-It never does HTTP itself (callers pass ``fetch`` functions; ``client`` does the requests)
-and never imports pandas.
+It never does HTTP itself (callers pass ``fetch`` functions; ``client`` does the requests,
+``endpoints`` says which) and never imports ``requests`` or pandas.
 
 Example:
     >>> pages = {0: {"items": [1, 2], "paging": {"total_results": 5}},
@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import queue
@@ -36,6 +37,8 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
+
+import orjson
 
 from .exceptions import IncompleteListing, IncompleteReport, MalformedPayload
 
@@ -50,8 +53,10 @@ __all__ = [
     "items_of",
     "iter_continuation_pages",
     "ordered_map",
+    "parse_json",
     "parse_utc",
     "plan_report_parts",
+    "utc_text",
     "walk_offset_listings",
 ]
 
@@ -112,6 +117,19 @@ def ordered_map(
     finally:
         for future in pending:
             future.cancel()
+
+
+def parse_json(content: bytes | str) -> Any:
+    """Return a JSON document parsed with orjson, falling back to ``json`` where orjson refuses.
+
+    orjson is several times faster on Ads API pages; the few documents it refuses and the
+    standard library reads (a byte order mark, ``NaN``, numbers beyond a double) still load
+    as before. A document neither reads raises ``ValueError`` (``json.JSONDecodeError``).
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
 
 
 def items_of(page: Any, key: str) -> list[Any]:
@@ -515,6 +533,18 @@ def parse_utc(value: str | date | datetime | None) -> datetime | None:
 
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_text(value: str | date | datetime) -> str:
+    """Return ``value`` as the Ads API writes times: ISO 8601 UTC with ``Z`` (B5).
+
+    Example:
+        >>> utc_text("2026-01-02T03:00:00+01:00"), utc_text(date(2026, 1, 2))
+        ('2026-01-02T02:00:00Z', '2026-01-02T00:00:00Z')
+    """
+    dt = parse_utc(value)
+    assert dt is not None  # only None parses to None
+    return _iso(dt)
 
 
 @dataclass(frozen=True)

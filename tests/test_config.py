@@ -515,7 +515,7 @@ def _use(settings: Settings) -> None:
     if local(settings.api_base_url):
         client = AdsClient(settings.api_base_url, flow, retry=RetryPolicy(max_attempts=1))
         with client, contextlib.suppress(AdStudioError):
-            client.businesses()
+            client.get("/businesses")
     if local(settings.token_url):
         with contextlib.suppress(AdStudioError):
             flow.refresh()

@@ -1,5 +1,5 @@
-"""Paging logic and the pacer, against fakes: offset pages (B3), continuation tokens (B6),
-report splitting (B5) and rate-limit pacing with a fake clock (B11)."""
+"""Paging logic against fakes: offset pages (B3), continuation tokens (B6), report splitting
+(B5), page parsing; the pacer is tested in ``test_pacing``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from adstudio_nb.client import GENERAL, REPORTING, Pacer, RateLimitPolicy, rate_limit_bucket
 from adstudio_nb.exceptions import IncompleteListing, IncompleteReport, MalformedPayload
 from adstudio_nb.paging import (
     OffsetListing,
@@ -331,84 +330,3 @@ def test_b5_hour_windows_and_lifetime_limits() -> None:
         )
     lifetime = plan_report_parts(entity_type="AD", fields=["CLICKS"], target_parts=8)
     assert len(lifetime) == 1 and lifetime[0].start is None
-
-
-# -- B11 pacer -----------------------------------------------------------------------------------
-
-
-def test_b11_reporting_endpoints_have_their_own_bucket() -> None:
-    assert rate_limit_bucket("/ads/v3/ad_accounts/x/aggregate_reports") == REPORTING
-    assert rate_limit_bucket("/ads/v3/ad_accounts/x/aggregate_reports/totals") == REPORTING
-    assert rate_limit_bucket("/ads/v3/ad_accounts/x/insight_reports") == REPORTING
-    assert rate_limit_bucket("/ads/v3/ad_accounts/x/campaigns") == GENERAL
-
-
-def test_b11_pacer_never_lets_more_than_the_limit_into_one_window() -> None:
-    clock = FakeClock()
-    pacer = Pacer(RateLimitPolicy(window_s=30, reporting_limit=150), clock=clock, sleep=clock.sleep)
-    sent: list[float] = []
-    for _ in range(450):
-        pacer.acquire(REPORTING)
-        sent.append(clock.now)
-        clock.now += 0.01  # the answer takes 10 ms
-        pacer.release(REPORTING)
-    for i, t in enumerate(sent):  # any 30 s window holds at most 150 sends
-        assert sum(1 for u in sent[i:] if u < t + 30) <= 150
-    # and it runs at the limit, not far below it: 450 requests in about 2 windows
-    assert sent[-1] - sent[0] < 2 * 30 + 5
-
-
-def test_b11_reporting_requests_count_against_the_general_limit_too() -> None:
-    clock = FakeClock()
-    pacer = Pacer(
-        RateLimitPolicy(window_s=10, general_limit=5, reporting_limit=100),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    for _ in range(5):
-        assert pacer.try_acquire(REPORTING) == 0
-        pacer.release(REPORTING)
-    assert pacer.try_acquire(GENERAL) > 0
-    assert pacer.in_use(GENERAL) == 5
-
-
-def test_b11_in_flight_requests_hold_their_slot_until_answered() -> None:
-    clock = FakeClock()
-    pacer = Pacer(RateLimitPolicy(window_s=10, general_limit=2), clock=clock, sleep=clock.sleep)
-    assert pacer.try_acquire(GENERAL) == 0
-    assert pacer.try_acquire(GENERAL) == 0
-    assert pacer.try_acquire(GENERAL) == pytest.approx(10)  # both still in flight
-    clock.now += 3
-    pacer.release(GENERAL)
-    assert pacer.try_acquire(GENERAL) == pytest.approx(10)  # answered at +3: frees at +13
-    clock.now += 10
-    assert pacer.try_acquire(GENERAL) == 0
-
-
-def test_b11_headers_lower_the_budget_when_someone_else_uses_it() -> None:
-    clock = FakeClock()
-    pacer = Pacer(RateLimitPolicy(window_s=30, general_limit=100), clock=clock, sleep=clock.sleep)
-    pacer.acquire(GENERAL)
-    pacer.release(GENERAL)
-    pacer.observe(GENERAL, limit=100, remaining=3, reset_s=12)
-    for _ in range(3):
-        assert pacer.try_acquire(GENERAL) == 0
-    assert pacer.try_acquire(GENERAL) == pytest.approx(12)
-    pacer.observe(GENERAL, limit=50)
-    assert pacer.policy.general_limit == 100  # the policy is unchanged; the bucket adapts
-
-
-def test_b11_hold_after_a_429_stops_every_thread_until_reset() -> None:
-    clock = FakeClock()
-    pacer = Pacer(RateLimitPolicy(window_s=30), clock=clock, sleep=clock.sleep)
-    pacer.hold(REPORTING, 7)
-    assert pacer.try_acquire(REPORTING) == pytest.approx(7)
-    assert pacer.acquire(REPORTING) == pytest.approx(7)
-    assert clock.slept == [pytest.approx(7)]
-
-
-def test_b11_disabled_pacer_never_waits() -> None:
-    clock = FakeClock()
-    pacer = Pacer(RateLimitPolicy(general_limit=1, enabled=False), clock=clock, sleep=clock.sleep)
-    for _ in range(10):
-        assert pacer.try_acquire(GENERAL) == 0

@@ -30,19 +30,13 @@ from hypothesis import strategies as st
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from adstudio_nb import frames
+from adstudio_nb import endpoints, frames
 from adstudio_nb.ads import Ads
 from adstudio_nb.auth import LoginRequest, OAuthFlow
-from adstudio_nb.client import (
-    GENERAL,
-    AdsClient,
-    Pacer,
-    RetryPolicy,
-    StaticToken,
-    error_from_response,
-)
+from adstudio_nb.client import AdsClient, RetryPolicy, StaticToken, error_from_response
 from adstudio_nb.config import Settings, load_settings
 from adstudio_nb.exceptions import AdStudioError
+from adstudio_nb.pacing import GENERAL, Pacer
 from adstudio_nb.sandbox import Sandbox
 from adstudio_nb.token_store import MemoryTokenStore
 from tests.helpers import access_token
@@ -492,17 +486,19 @@ def hostile_answers(draw: st.DrawFn, samples: dict[str, Any]) -> Response:
 
 CALLS: dict[str, Callable[[AdsClient], Any]] = {
     "get": lambda c: c.get("/businesses"),
-    "businesses": lambda c: c.businesses(),
-    "all_ad_accounts": lambda c: c.all_ad_accounts(),
-    "ad_account": lambda c: c.ad_account(ACCOUNT),
-    "campaigns": lambda c: c.list_objects(ACCOUNT, "campaigns"),
+    "businesses": lambda c: endpoints.businesses(c),
+    "all_ad_accounts": lambda c: endpoints.all_ad_accounts(c),
+    "ad_account": lambda c: endpoints.ad_account(c, ACCOUNT),
+    "campaigns": lambda c: endpoints.list_objects(c, ACCOUNT, "campaigns"),
     "report": lambda c: list(
-        c.aggregate_report_pages(ACCOUNT, entity_type="AD", fields=["IMPRESSIONS"])
+        endpoints.aggregate_report_pages(c, ACCOUNT, entity_type="AD", fields=["IMPRESSIONS"])
     ),
-    "totals": lambda c: c.aggregate_totals(
-        ACCOUNT, entity_type="AD", entity_ids=[ACCOUNT], fields=["REACH"]
+    "totals": lambda c: endpoints.aggregate_totals(
+        c, ACCOUNT, entity_type="AD", entity_ids=[ACCOUNT], fields=["REACH"]
     ),
-    "insights": lambda c: c.insight_report(ACCOUNT, dimension="AGE", fields=["IMPRESSIONS"]),
+    "insights": lambda c: endpoints.insight_report(
+        c, ACCOUNT, dimension="AGE", fields=["IMPRESSIONS"]
+    ),
     "frames: ad_accounts": lambda c: Ads(c, progress=False).ad_accounts(),
     "frames: campaigns": lambda c: Ads(c, progress=False).campaigns(ACCOUNT),
     "frames: report": lambda c: Ads(c, progress=False).report(

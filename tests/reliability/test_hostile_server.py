@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adstudio_nb.client import AdsClient, PagingLimits, RetryPolicy, StaticToken
+from adstudio_nb import endpoints
+from adstudio_nb.client import AdsClient, RetryPolicy, StaticToken
 from adstudio_nb.exceptions import (
     AdStudioError,
     IncompleteListing,
@@ -30,6 +31,7 @@ from adstudio_nb.exceptions import (
     ResponseTooLarge,
     TransportError,
 )
+from adstudio_nb.paging import PagingLimits
 from tests.reliability.conftest import FigureSink
 from tests.reliability.figures import Figures
 from tests.reliability.hostile_server import ACCOUNT, HostileServer
@@ -62,11 +64,12 @@ class Expect:
 
 
 def _report(client: AdsClient) -> Any:
-    return list(client.aggregate_report_pages(ACCOUNT, entity_type="AD", fields=["CLICKS"]))
+    pages = endpoints.aggregate_report_pages(client, ACCOUNT, entity_type="AD", fields=["CLICKS"])
+    return list(pages)
 
 
 def _campaigns(client: AdsClient) -> Any:
-    return client.list_objects(ACCOUNT, "campaigns")
+    return endpoints.list_objects(client, ACCOUNT, "campaigns")
 
 
 class FakeSleep:
@@ -96,25 +99,25 @@ MODES: dict[str, Expect] = {
         LIMITS.max_items // 50 + 2,
     ),
     "gzip_bomb": Expect(
-        lambda c: c.businesses(),
+        lambda c: endpoints.businesses(c),
         ResponseTooLarge,
         lambda e: e.max_body_bytes == BODY_CAP,
         1,
         {"max_body_bytes": BODY_CAP},
     ),
     "trickle": Expect(
-        lambda c: c.businesses(),
+        lambda c: endpoints.businesses(c),
         TransportError,
         lambda e: "timed out" in str(e),
         2,
         {"timeout_s": TRICKLE_TIMEOUT_S, "retry": RetryPolicy(max_timeouts=1, backoff_s=0.01)},
     ),
     "retry_after": Expect(
-        lambda c: c.businesses(), RateLimited, lambda e: e.retry_after_s == 59, 3
+        lambda c: endpoints.businesses(c), RateLimited, lambda e: e.retry_after_s == 59, 3
     ),
-    "deep_json": Expect(lambda c: c.businesses(), MalformedPayload, lambda e: True, 1),
+    "deep_json": Expect(lambda c: endpoints.businesses(c), MalformedPayload, lambda e: True, 1),
     "slow_pages": Expect(
-        lambda c: c.list_objects_many([ACCOUNT] * 3, "campaigns"),
+        lambda c: endpoints.list_objects_many(c, [ACCOUNT] * 3, "campaigns"),
         KeyboardInterrupt,
         lambda e: True,
         12 + 2 * WORKERS,  # the interrupt lands at the 12th; in flight then, at most a window

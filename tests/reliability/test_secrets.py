@@ -153,7 +153,7 @@ def test_canary_flows_leak_no_secret(
             retry=RetryPolicy(backoff_s=0.01),
         )
         guard.note(repr(stale.token_source))
-        _expect_error(guard, lambda: stale.businesses())
+        _expect_error(guard, lambda: stale.get("/businesses"))
         stale.close()
 
         # A9: the user revokes the app in the dashboard; the stored login becomes useless.
