@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -528,3 +529,94 @@ def test_make_demo_keeps_an_edited_copy_and_says_so(tmp_path) -> None:
     (source / "a.ipynb").write_text('{"v": 3}')  # an unchanged copy follows its original
     assert prepare_workspace(source, workspace) == []
     assert (workspace / "a.ipynb").read_text() == '{"v": 3}'
+
+
+# -- the checks never read `make demo`'s working copies -------------------------------------------
+
+WORK = REPO_ROOT / "work"
+
+
+@pytest.fixture
+def demo_workspace() -> Iterator[tuple[Path, Path]]:
+    """``work/`` as `make demo` leaves it: a run notebook with outputs, a .py that fails lint.
+
+    A ``work/`` of the user's is left as it was: only the planted files are removed.
+    """
+    import uuid
+
+    import nbformat
+
+    existed = WORK.exists()
+    WORK.mkdir(exist_ok=True)
+    tag = uuid.uuid4().hex[:8]
+    notebook_path, module_path = WORK / f"run-{tag}.ipynb", WORK / f"test_scratch_{tag}.py"
+    try:
+        notebook = nbformat.read(REPO_ROOT / "notebooks" / "01_onboarding.ipynb", as_version=4)
+        for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+            cell.execution_count = number + 1
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran\n")]
+        notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+        nbformat.write(notebook, notebook_path)
+        module_path.write_text("import os,sys\ndef test_fails():\n  assert eval('0')\n")
+        yield notebook_path, module_path
+    finally:
+        notebook_path.unlink(missing_ok=True)
+        module_path.unlink(missing_ok=True)
+        if not existed:
+            shutil.rmtree(WORK, ignore_errors=True)
+
+
+def _make_lint_commands() -> list[list[str]]:
+    """The Makefile's `lint` commands (mypy aside: it checks only the package, by its config)."""
+    import glob
+    import shlex
+
+    venv = str(Path(sys.executable).parent.parent)
+    recipe = re.search(r"^lint:.*\n((?:\t.*\n)+)", (REPO_ROOT / "Makefile").read_text(), re.M)
+    assert recipe, "the Makefile has no lint target"
+    commands = []
+    for line in recipe.group(1).splitlines():
+        words = shlex.split(line.strip().replace("$(VENV)", venv))
+        if Path(words[0]).name == "mypy":
+            continue
+        expanded = []
+        for word in words:
+            if "*" in word:
+                expanded += sorted(
+                    str(Path(p).relative_to(REPO_ROOT)) for p in glob.glob(str(REPO_ROOT / word))
+                )
+            else:
+                expanded.append(word)
+        commands.append(expanded)
+    return commands
+
+
+def test_make_lint_and_the_test_run_pass_beside_make_demos_work_directory(
+    demo_workspace: tuple[Path, Path],
+) -> None:
+    """After `make demo`, `make lint` and `make test` do not read ``work/``.
+
+    The planted files would fail: nbstripout and ruff find them when asked about them.
+    """
+    notebook_path, module_path = demo_workspace
+    nbstripout = str(Path(sys.executable).with_name("nbstripout"))
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    run = dict(cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert subprocess.run([nbstripout, "--verify", str(notebook_path)], **run).returncode != 0
+    assert subprocess.run([ruff, "check", str(module_path)], **run).returncode != 0
+
+    commands = _make_lint_commands()
+    assert {Path(c[0]).name for c in commands} == {"ruff", "nbstripout"}
+    for command in commands:
+        done = subprocess.run(command, **run)
+        assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+        assert "work/" not in done.stdout + done.stderr
+
+    # Without the .gitignore (a source archive, say), ruff's own settings still leave work/ out.
+    listed = subprocess.run([ruff, "check", "--show-files", "--no-respect-gitignore", "."], **run)
+    assert str(module_path) not in listed.stdout and str(REPO_ROOT / "tests") in listed.stdout
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"], **run
+    )
+    assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-2000:]
+    assert "tests/test_cli.py::" in collected.stdout and "work/" not in collected.stdout
