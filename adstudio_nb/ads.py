@@ -32,6 +32,7 @@ import pandas as pd
 
 from . import endpoints, export, frames
 from .client import AdsClient, StaticToken, TokenSource
+from .exceptions import InvalidArgument
 
 __all__ = ["DEFAULT_REPORT_FIELDS", "Ads", "account_id"]
 
@@ -54,7 +55,7 @@ def account_id(account: Any) -> str:
     """Return the ad account id of an id, a row of ``ads.ad_accounts()`` or an API object.
 
     Raises:
-        ValueError: nothing that looks like an ad account id.
+        InvalidArgument: nothing that looks like an ad account id.
     """
     if isinstance(account, str):
         return account
@@ -63,7 +64,7 @@ def account_id(account: Any) -> str:
     else:
         value = getattr(account, "id", None)
     if not value or not isinstance(value, str):
-        raise ValueError(
+        raise InvalidArgument(
             "Pass an ad account as its id or as a row of ads.ad_accounts() (with an 'id')."
         )
     return value

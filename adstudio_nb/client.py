@@ -49,6 +49,7 @@ from . import __version__
 from .exceptions import (
     APIError,
     BadRequest,
+    InvalidArgument,
     MalformedPayload,
     NotAllowedForAdsAPI,
     NotFound,
@@ -500,13 +501,13 @@ class AdsClient:
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         if not 1 <= page_size <= 50:
-            raise ValueError(f"page_size must be between 1 and 50, not {page_size}.")
+            raise InvalidArgument(f"page_size must be between 1 and 50, not {page_size}.")
         if max_workers < 1:
-            raise ValueError(f"max_workers must be at least 1, not {max_workers}.")
+            raise InvalidArgument(f"max_workers must be at least 1, not {max_workers}.")
         if not timeout_s > 0:
-            raise ValueError(f"timeout_s must be above 0 seconds, not {timeout_s}.")
+            raise InvalidArgument(f"timeout_s must be above 0 seconds, not {timeout_s}.")
         if max_body_bytes < 1:
-            raise ValueError(f"max_body_bytes must be at least 1, not {max_body_bytes}.")
+            raise InvalidArgument(f"max_body_bytes must be at least 1, not {max_body_bytes}.")
         self.api_base_url = api_base_url.rstrip("/")
         self.token_source = token_source
         self.timeout_s = timeout_s

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .client import AdsClient, Call
-from .exceptions import APIError, IncompleteReport, MalformedPayload
+from .exceptions import APIError, IncompleteReport, InvalidArgument, MalformedPayload
 from .paging import (
     OffsetListing,
     ReportPart,
@@ -391,10 +391,10 @@ def aggregate_totals(
     """Return deduplicated totals over at most 50 entities (B8).
 
     Raises:
-        ValueError: no entity id, or more than 50.
+        InvalidArgument: no entity id, or more than 50.
     """
     if not 1 <= len(entity_ids) <= MAX_TOTALS_IDS:
-        raise ValueError(
+        raise InvalidArgument(
             f"Totals take 1 to {MAX_TOTALS_IDS} entity ids, not {len(entity_ids)}; "
             "deduplication cannot span more."
         )

@@ -9,6 +9,7 @@ contains a secret, token, authorization code or Basic header (context travels as
     AdStudioError
     ├── ConfigurationError (ValueError)        settings that cannot work
     │   └── RedirectURIError                   a redirect URI Spotify would refuse (A12)
+    ├── InvalidArgument (ValueError)           a call's argument that cannot work (a date, a range)
     ├── AuthError                              the OAuth steps
     │   ├── RedirectParseError (ValueError)    a pasted URL or code that holds no code
     │   ├── StateMismatch (ValueError)         the redirect's state is not ours (CSRF guard)
@@ -63,6 +64,7 @@ __all__ = [
     "IncompleteListing",
     "IncompleteReport",
     "IncompleteResult",
+    "InvalidArgument",
     "InvalidClient",
     "InvalidGrant",
     "MalformedPayload",
@@ -90,6 +92,10 @@ class AdStudioError(Exception):
 
 class ConfigurationError(AdStudioError, ValueError):
     """Settings (client id, secret, redirect URI, hosts, store location) that cannot work."""
+
+
+class InvalidArgument(AdStudioError, ValueError):
+    """An argument of a call that cannot work: a date that is not one, a range, an id list."""
 
 
 class RedirectURIError(ConfigurationError):

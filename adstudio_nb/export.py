@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from .exceptions import InvalidArgument
+
 __all__ = ["read_csv", "sidecar_path", "to_csv", "to_parquet"]
 
 
@@ -70,9 +72,22 @@ def to_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV written by :func:`to_csv` back with the same dtypes (from its sidecar)."""
+    """Read a CSV written by :func:`to_csv` back with the same dtypes (from its sidecar).
+
+    Raises:
+        InvalidArgument: the file or its ``<name>.dtypes.json`` sidecar is missing.
+    """
     source = Path(path)
-    schema: dict[str, dict[str, Any]] = json.loads(sidecar_path(source).read_text(encoding="utf-8"))
+    sidecar = sidecar_path(source)
+    if not source.is_file():
+        raise InvalidArgument(f"There is no file {source}: check the path.")
+    if not sidecar.is_file():
+        raise InvalidArgument(
+            f"{source} has no dtype sidecar {sidecar.name} beside it, so its dtypes are "
+            "unknown: read_csv reads files written by to_csv; read other CSVs with "
+            "pandas.read_csv."
+        )
+    schema: dict[str, dict[str, Any]] = json.loads(sidecar.read_text(encoding="utf-8"))
     plain = {
         name: spec["dtype"]
         for name, spec in schema.items()

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from .exceptions import IncompleteListing, IncompleteReport, MalformedPayload
+from .exceptions import IncompleteListing, IncompleteReport, InvalidArgument, MalformedPayload
 
 __all__ = [
     "MAX_DAY_WINDOW_DAYS",
@@ -91,7 +91,7 @@ class PagingLimits:
 
     def __post_init__(self) -> None:
         if self.max_items < 1 or self.max_pages < 1 or not self.max_seconds > 0:
-            raise ValueError("PagingLimits need max_items, max_pages and max_seconds above 0.")
+            raise InvalidArgument("PagingLimits need max_items, max_pages and max_seconds above 0.")
 
 
 def ordered_map(
@@ -514,18 +514,30 @@ def parse_utc(value: str | date | datetime | None) -> datetime | None:
     """Return ``value`` as an aware UTC datetime (a date is its midnight; naive means UTC).
 
     Accepts ISO 8601 strings with ``Z`` or an offset, dates, datetimes and pandas Timestamps.
+
+    Raises:
+        InvalidArgument: anything else, or a string that is not an ISO 8601 date or time.
     """
     if value is None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        try:
+            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise InvalidArgument(
+                f"{value!r} is not a date or time the Ads API can use: write it in ISO 8601, "
+                "such as '2026-05-01' or '2026-05-01T13:00:00Z' (UTC), or pass a date."
+            ) from None
     elif isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
         dt = datetime(value.year, value.month, value.day)
     else:
-        raise TypeError(f"expected a date, datetime or ISO string, not {type(value).__name__}")
+        raise InvalidArgument(
+            f"{value!r} ({type(value).__name__}) is not a date: pass a date, a datetime or "
+            "text in ISO 8601, such as '2026-05-01'."
+        )
     if hasattr(dt, "to_pydatetime"):
         dt = dt.to_pydatetime()
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
@@ -639,11 +651,11 @@ def plan_report_parts(
         The parts in a stable order: id batches in the given order, windows in time order.
 
     Raises:
-        ValueError: a range Spotify would refuse and that cannot be cut (LIFETIME over 90
-            days), or an end before the start.
+        InvalidArgument: a range Spotify would refuse and that cannot be cut (LIFETIME over
+            90 days), an end before the start, or a time that is not one.
     """
     if granularity not in ("LIFETIME", "DAY", "HOUR"):
-        raise ValueError(f"granularity must be LIFETIME, DAY or HOUR, not {granularity!r}.")
+        raise InvalidArgument(f"granularity must be LIFETIME, DAY or HOUR, not {granularity!r}.")
     ids = list(dict.fromkeys(entity_ids)) if entity_ids else []
     batches: list[tuple[str, ...] | None] = [
         tuple(ids[i : i + MAX_ENTITY_IDS]) for i in range(0, len(ids), MAX_ENTITY_IDS)
@@ -662,9 +674,9 @@ def plan_report_parts(
         if first is not None and last is not None:
             days = (last.date() - first.date()).days
             if days < 0:
-                raise ValueError("The report's end is before its start.")
+                raise InvalidArgument("The report's end is before its start: swap them.")
             if days > MAX_DAY_WINDOW_DAYS:
-                raise ValueError(
+                raise InvalidArgument(
                     f"A LIFETIME report covers at most {MAX_DAY_WINDOW_DAYS} days; its "
                     "reach and frequency cannot be added up from shorter ones. Ask for DAY "
                     "granularity, or a shorter range."
@@ -681,7 +693,7 @@ def plan_report_parts(
         last = last.replace(minute=0, second=0, microsecond=0)
         step, max_window = timedelta(hours=1), MAX_HOUR_WINDOW_HOURS
     if last < first:
-        raise ValueError("The report's end is before its start.")
+        raise InvalidArgument("The report's end is before its start: swap them.")
     buckets = int((last - first) / step) + 1
     wanted_windows = max(1, math.ceil(max(1, target_parts) / len(batches)))
     per_window = max(1, math.ceil(buckets / wanted_windows))

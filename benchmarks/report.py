@@ -16,7 +16,7 @@ import pandas as pd
 import requests
 
 from adstudio_nb.ads import Ads
-from adstudio_nb.client import RateLimitPolicy
+from adstudio_nb.pacing import RateLimitPolicy
 
 from .common import ServedSandbox, naive_get, served_sandbox, timed
 

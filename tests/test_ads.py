@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from adstudio_nb import ads as ads_module
 from adstudio_nb import frames
 from adstudio_nb.ads import Ads, account_id
-from adstudio_nb.exceptions import NotFound, UnprocessableReport
+from adstudio_nb.exceptions import AdStudioError, NotFound, UnprocessableReport
 from adstudio_nb.sandbox import Sandbox
 from tests.helpers import access_token
 
@@ -224,3 +225,68 @@ def test_b1_b3_b6_loaders_give_equal_frames_under_every_answer_shape() -> None:
             assert len(frame) > 0, name
             pd.testing.assert_frame_equal(loaded[shape][name], frame, obj=f"{name} ({shape})")
     assert len(loaded[spec]["campaigns"]) > 7  # more than one page
+
+
+# -- dates and bad arguments (B5) ----------------------------------------------------------------
+
+
+def test_b5_report_parses_and_writes_each_date_once(
+    ads: Ads, account: pd.Series, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B5: a report's start and end are read once and written once on their way to Spotify."""
+    import adstudio_nb.paging as paging
+
+    parsed: list[Any] = []
+    written: list[Any] = []
+    real_parse, real_iso = paging.parse_utc, paging._iso
+
+    def parse(value: Any) -> Any:
+        if value is not None:
+            parsed.append(value)
+        return real_parse(value)
+
+    def iso(dt: Any) -> str:
+        written.append(dt)
+        return real_iso(dt)
+
+    for module in (paging, ads_module):  # wherever the layers look the helpers up
+        if hasattr(module, "parse_utc"):
+            monkeypatch.setattr(module, "parse_utc", parse)
+    monkeypatch.setattr(paging, "_iso", iso)
+    start, end = pd.Timestamp("2026-05-01"), "2026-05-02T00:00:00Z"
+    df = ads.report(account, fields=["CLICKS"], start=start, end=end, granularity="LIFETIME")
+    assert len(df) > 0
+    assert parsed == [start, end]
+    assert len(written) == 2
+
+
+@pytest.mark.parametrize("bad", ["last tuesday", "2026-13-01", 20260501, "2026-05-02T00:00:00Q"])
+def test_b5_a_date_that_is_not_one_is_a_typed_error(ads: Ads, account: pd.Series, bad: Any) -> None:
+    """B5: a start that is not a date says so in a sentence, as an AdStudioError."""
+    with pytest.raises(AdStudioError) as caught:
+        ads.report(account, fields=["CLICKS"], start=bad, end="2026-05-02")
+    assert isinstance(caught.value, ValueError)
+    message = str(caught.value)
+    assert repr(bad) in message and "ISO 8601" in message, message
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"start": "2026-05-03", "end": "2026-05-01"}, "before its start"),
+        ({"granularity": "WEEK"}, "LIFETIME, DAY or HOUR"),
+        ({"granularity": "LIFETIME", "start": "2026-01-01", "end": "2026-06-01"}, "90 days"),
+    ],
+)
+def test_b5_a_report_spotify_would_refuse_is_a_typed_error(
+    ads: Ads, account: pd.Series, options: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(AdStudioError, match=words):
+        ads.report(account, fields=["CLICKS"], **options)
+
+
+def test_b8_totals_over_more_than_50_ids_is_a_typed_error(ads: Ads, account: pd.Series) -> None:
+    with pytest.raises(AdStudioError, match="1 to 50"):
+        ads.totals(account, [f"id-{n}" for n in range(51)])
+    with pytest.raises(AdStudioError, match="ad account"):
+        ads.campaigns(42)
