@@ -16,6 +16,7 @@ each arrow ``a -> b`` must point at a module above ``a`` in :data:`ORDER`:
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -227,6 +228,32 @@ def test_the_walk_sees_the_package_as_it_is() -> None:
     assert ("session", "ads") in seen  # under TYPE_CHECKING and inside a method
     assert ("cli", "session") in seen
     assert ("__init__", "session") in seen
+
+
+def _readme_table() -> list[str]:
+    """The modules of the README's Layout table, in its order (``sandbox/`` as ``sandbox``)."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text.split("## Layout", 1)[1]
+    names = []
+    for line in layout.splitlines():
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            names += [name.rstrip("/") for name in re.findall(r"`([\w/]+)`", first)]
+    return names
+
+
+def test_the_readmes_layout_table_is_this_order() -> None:
+    """The README's module table lists the modules in the order this test enforces."""
+    assert _readme_table() == [*ORDER, SANDBOX]
+
+
+@pytest.mark.parametrize(
+    "removed",
+    ["widgets.connect", "Onboarding", "Ads.connect", "sandbox_demo_login", "embedded", "person.py"],
+)
+def test_the_readme_names_no_removed_entry_point(removed: str) -> None:
+    """One way in: the README shows connect() and onboarding(), not the names they replaced."""
+    assert removed not in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 # -- the check can fail: synthetic packages -------------------------------------------------------
