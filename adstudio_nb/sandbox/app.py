@@ -25,8 +25,10 @@ from . import paths
 from .accounts import AccountsService, error_page
 from .ads_api import RULES
 from .bearer import authorize_api_call
+from .context import GENERAL, rate_limit_bucket
 from .errors import SandboxHTTPError, ads_error, json_response, oauth_error
 from .home import HomePages, is_loopback_host
+from .ratelimit import LIMITS, RateDecision
 from .state import SandboxState
 
 if TYPE_CHECKING:
@@ -104,7 +106,7 @@ class SandboxApplication:
                     int(fault), "Injected fault: the service is temporarily unavailable."
                 )
             if fault == "429":
-                raise ads_error(429, "Too many requests", headers={"Retry-After": "1"})
+                raise self._injected_429(request)
             response = self._dispatch(request, is_ads=is_ads)
         except SandboxHTTPError as exc:
             response = self._error_response(exc)
@@ -129,14 +131,46 @@ class SandboxApplication:
 
     def _dispatch(self, request: Request, *, is_ads: bool) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
-        endpoint, path_args = adapter.match()
         if not is_ads:
+            endpoint, path_args = adapter.match()
             return endpoint(request, **path_args)
+        try:
+            endpoint, path_args = adapter.match()
+        except HTTPException as exc:
+            raise self._routing_error(exc, request) from None
         context, rate_headers = authorize_api_call(self.state, request, endpoint)
-        result = endpoint(context, **path_args)
+        try:
+            result = endpoint(context, **path_args)
+        except SandboxHTTPError as exc:
+            # B11: Spotify's 4xx answers carry the window's X-RateLimit-* headers too.
+            exc.headers = {**rate_headers, **exc.headers}
+            raise
         response = result if isinstance(result, Response) else json_response(result)
         response.headers.update(rate_headers)
         return response
+
+    def _routing_error(self, exc: HTTPException, request: Request) -> SandboxHTTPError:
+        """Return an Ads API 404/405 that, for a valid token, counts and says so (B11)."""
+        answer = _http_exception_response(exc, request)
+        assert isinstance(answer, SandboxHTTPError)  # an Ads API path: never a page
+        try:
+            _, rate_headers = authorize_api_call(self.state, request, _unrouted)
+        except SandboxHTTPError as refused:
+            if refused.status == 429:
+                return refused  # past the limit, the limit is the answer
+            return answer  # no valid token: the route's own answer, nothing counted
+        answer.headers = {**rate_headers, **answer.headers}
+        return answer
+
+    def _injected_429(self, request: Request) -> SandboxHTTPError:
+        """Return an injected 429 that looks like a real limit (B11): every header Spotify sends."""
+        bucket = GENERAL
+        with contextlib.suppress(HTTPException):
+            endpoint, _ = self.url_map.bind_to_environ(request.environ).match()
+            bucket = rate_limit_bucket(endpoint)
+        limit = self.state.rate_limiter.limits.get(bucket, LIMITS[bucket])
+        headers = RateDecision(False, limit, 0, 1.0).headers()
+        return ads_error(429, "Too many requests", code="TOO_MANY_REQUESTS", headers=headers)
 
     def _foreign_host_response(self, request: Request) -> Response:
         """Refuse a request addressed to another host name, in the shape of the path's host."""
@@ -157,6 +191,10 @@ class SandboxApplication:
             page.headers.update(FRAME_HEADERS)
             return page
         return self._error_response(error)
+
+
+def _unrouted() -> None:
+    """Stand in for the handler of a path no route matches: the general bucket (B11)."""
 
 
 def _http_exception_response(exc: HTTPException, request: Request) -> Response | SandboxHTTPError:

@@ -37,6 +37,22 @@ def json_response(
     return Response(payload, status=status, headers=headers, mimetype="application/json")
 
 
+STATUS_CODES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+}
+"""The generic code of an Ads API error by status, when a handler names none (B9)."""
+
+
 def ads_error(
     status: int,
     message: str,
@@ -45,10 +61,14 @@ def ads_error(
     definition: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> SandboxHTTPError:
-    """Build an Ads API error (B9) with a fresh ``sp_trace_id``."""
+    """Build an Ads API error (B9) with a fresh ``sp_trace_id``.
+
+    Every body carries its codes (the status's generic one when ``code`` is not given), so
+    the key they go under (``error_codes`` or ``errorCodes``, ``shapes.py``) always shows.
+    """
     body: dict[str, Any] = {"sp_trace_id": str(uuid.uuid4()), "messages": [message]}
-    if code:
-        body["error_codes"] = [{"code": code, "definition": definition or message}]
+    code = code or STATUS_CODES.get(status, "ERROR")
+    body["error_codes"] = [{"code": code, "definition": definition or message}]
     return SandboxHTTPError(status, body, headers)
 
 

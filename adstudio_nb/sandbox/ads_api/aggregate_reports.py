@@ -97,6 +97,14 @@ def parse_report_spec(query: Query, data: AdsData, account_id: str) -> ReportSpe
             raise bad_request(
                 f"For {granularity} reports entity_ids_type must equal entity_type ({entity_type})."
             )
+    include_parent = query.boolean("include_parent_entity", False)
+    if include_parent and entity_type in ("AD_ACCOUNT", "CAMPAIGN"):
+        # spec: "not valid for AD_ACCOUNT and CAMPAIGN entity_type requests, as they are
+        # already considered top-level types".
+        raise bad_request(
+            f"include_parent_entity is not valid for {entity_type} reports: they are top-level "
+            "types. Use it with AD_SET or AD."
+        )
     if statuses and not status_type:
         raise bad_request("entity_status_type is required when statuses is set.")
     if status_type and (status_type == "AD_ACCOUNT" or ENTITY_LEVELS.index(status_type) > level):
@@ -114,7 +122,7 @@ def parse_report_spec(query: Query, data: AdsData, account_id: str) -> ReportSpe
         entity_ids_type=ids_type,
         statuses=tuple(statuses) if status_type else (),
         entity_status_type=status_type if statuses else None,
-        include_parent=query.boolean("include_parent_entity", False),
+        include_parent=include_parent,
         limit=query.integer("limit", 50, low=1, high=50),
     )
 
@@ -269,7 +277,8 @@ def report_row(
     if times:
         row["start_time"] = iso(hour_datetime(times[0]))
         row["end_time"] = iso(hour_datetime(times[1]))
-    row["stats"] = data.report_values(vector, spec.fields, level=level, hours=hours)
+    reach = data.reach_of(level, entity, bucket, spec.fields)  # B5: deduplicated per level
+    row["stats"] = data.report_values(vector, spec.fields, level=level, hours=hours, reach=reach)
     return row
 
 

@@ -103,6 +103,25 @@ ASYNC_METRICS: dict[str, str] = {
         )
     },
 }
+# spec: InsightDimensionType and AttributionWindow, optional but validated.
+INSIGHT_DIMENSIONS = (
+    "ACT_AND_SET",
+    "AGE",
+    "AUDIENCE",
+    "CITY",
+    "COUNTRY",
+    "FORMAT",
+    "GENDER",
+    "GENRE",
+    "INTERESTS",
+    "METRO",
+    "PLACEMENT",
+    "PLATFORM",
+    "PODCAST_EPISODE_TOPIC",
+    "REGION",
+    "TONE",
+)
+ATTRIBUTION_WINDOWS = ("IMPRESSION_30_DAY", "IMPRESSION_7_DAY")
 ASYNC_STATUSES = ("ACTIVE", "COMPLETED", "STOPPED", "PAUSED", "PENDING_APPROVAL", "REJECTED")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-")
 _async_lock = threading.Lock()
@@ -185,9 +204,18 @@ def create_async_report(ctx: ApiContext, ad_account_id: str) -> Response:
         raise bad_request(
             "'name' is required: 2 to 120 characters, letters, digits, spaces, '_' and '-'."
         )
-    granularity = body.get("granularity", "LIFETIME")
+    granularity = body.get("granularity")
+    if granularity is None:  # spec: required, no default
+        raise bad_request("'granularity' is required: DAY or LIFETIME.")
     if granularity not in ("DAY", "LIFETIME"):
         raise bad_request("'granularity' must be DAY or LIFETIME.")
+    for key, allowed in (
+        ("insight_dimension", INSIGHT_DIMENSIONS),
+        ("attribution_window", ATTRIBUTION_WINDOWS),
+    ):
+        value = body.get(key)
+        if value is not None and value not in allowed:
+            raise bad_request(f"'{key}' must be one of {', '.join(allowed)}.")
     dimensions = _list_of(body, "dimensions", ASYNC_DIMENSIONS, True)
     metrics = _list_of(body, "metrics", tuple(ASYNC_METRICS), True)
     statuses = _list_of(body, "statuses", ASYNC_STATUSES, False) or ["ACTIVE"]
@@ -288,13 +316,20 @@ def _async_entities(
     return [(level, e) for e in items], days
 
 
-def _cell(data: AdsData, vector: Vector, metric: str, level: str, hours: int) -> Any:
+def _cell(
+    data: AdsData,
+    vector: Vector,
+    metric: str,
+    level: str,
+    hours: int,
+    reach: tuple[int, int] | None,
+) -> Any:
     name = ASYNC_METRICS[metric]
     if name == "CPM":
         impressions = data.count(vector, "IMPRESSIONS")
         spend = data.value(vector, "SPEND", level, hours)
         return round(spend / impressions * 1000, 4) if impressions else 0.0
-    return data.value(vector, name, level, hours)
+    return data.value(vector, name, level, hours, reach=reach)
 
 
 @reporting
@@ -317,7 +352,9 @@ def download_async_report(ctx: ApiContext, ad_account_id: str, report_id: str) -
             times = bucket or span
             start = iso(hour_datetime(times[0])) if times else ""
             end = iso(hour_datetime(times[1])) if times else ""
-            metrics = [_cell(data, vector, m, level, hours) for m in report.metrics]
+            wanted = [ASYNC_METRICS[m] for m in report.metrics]
+            reach = data.reach_of(level, entity, bucket, wanted)
+            metrics = [_cell(data, vector, m, level, hours, reach) for m in report.metrics]
             writer.writerow([*cells, start, end, *metrics])
     headers = {"Content-Disposition": f'attachment; filename="{report.name}.csv"'}
     return Response(out.getvalue(), mimetype="text/csv", headers=headers)

@@ -14,7 +14,9 @@ from typing import Any
 from werkzeug.routing import Rule
 
 from ..context import ApiContext, reporting
-from ..data import ENTITY_LEVELS, REPORT_FIELDS, AdsData, Vector, add_vectors, split_vector
+from ..data import ENTITY_LEVELS, REPORT_FIELDS, AdsData, Vector, add_vectors, split, split_vector
+from ..data.metrics import count
+from ..data.reach import combine
 from ..errors import ads_error
 from .query import ACCOUNT_PREFIX, Query, account_for, bad_request
 from .report_common import (
@@ -70,6 +72,9 @@ def insight_report(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
     query = Query(ctx.request)
     account = account_for(ctx, ad_account_id)
     data = ctx.data
+    if query.boolean("include_parent_entity", False):
+        # spec: "only valid for aggregate requests and not audience insight requests".
+        raise bad_request("include_parent_entity is only valid for aggregate reports.")
     dimension = query.enum("insight_dimension", tuple(INSIGHT_VALUES))
     if dimension is None:
         raise bad_request("The parameter 'insight_dimension' is required.")
@@ -92,23 +97,32 @@ def insight_report(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
     needs_listeners = bool(_LISTENER_FIELDS & set(fields)) or dimension == "GENRE"
     rows: list[dict[str, Any]] = []
     pooled: list[Vector] = []
+    reaches: list[tuple[int, int]] = []
     problem: tuple[str, str] | None = None
     for entity in entities:
         vector, hours, _ = entity_vector(data, level, entity, None)
-        found = _thin(data, vector, level, hours, needs_listeners)
+        reach = data.reach.of(level, entity, None)
+        found = _thin(data, vector, reach[0], needs_listeners)
         if found:
             problem = problem or found
             continue
         values = INSIGHT_VALUES[dimension]
         rng = random.Random(f"{data.seed}:{entity.id}:{dimension}")
         parts = split_vector(vector, [rng.uniform(0.3, 1.0) for _ in values])
-        for value, part in zip(values, parts, strict=True):
+        # A listener falls in one bucket of a breakdown: the buckets' reaches add up to the
+        # entity's, each at most its impressions (B5).
+        part_reach = split(reach[0], [count(p, "IMPRESSIONS") for p in parts])
+        part_paid = split(reach[1], [count(p, "PAID_LISTENS") for p in parts])
+        reaches.append(reach)
+        for i, (value, part) in enumerate(zip(values, parts, strict=True)):
             pooled.append(part)
             row: dict[str, Any] = {"id": entity.id, "name": entity.name, "insight_value": value}
             status = report_status(entity.status)
             if status:
                 row["status"] = status
-            row["stats"] = data.report_values(part, fields, level=level, hours=hours)
+            row["stats"] = data.report_values(
+                part, fields, level=level, hours=hours, reach=(part_reach[i], part_paid[i])
+            )
             rows.append(row)
     if not rows:
         code, message = problem or (
@@ -117,7 +131,10 @@ def insight_report(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
         )
         raise ads_error(422, message, code=code, definition=message)
     total = add_vectors(pooled)
-    summary = [{"stat": f, "value": data.value(total, f, level, 24)} for f in fields]
+    pooled_reach = (combine([r[0] for r in reaches]), combine([r[1] for r in reaches]))
+    summary = [
+        {"stat": f, "value": data.value(total, f, level, 24, reach=pooled_reach)} for f in fields
+    ]
     return {
         "granularity": "LIFETIME",
         "entity": level,
@@ -128,7 +145,7 @@ def insight_report(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
 
 
 def _thin(
-    data: AdsData, vector: Vector, level: str, hours: int, needs_listeners: bool
+    data: AdsData, vector: Vector, reach: int, needs_listeners: bool
 ) -> tuple[str, str] | None:
     impressions = data.count(vector, "IMPRESSIONS")
     if impressions < MIN_INSIGHT_IMPRESSIONS:
@@ -137,7 +154,7 @@ def _thin(
             f"Insight reports need at least {MIN_INSIGHT_IMPRESSIONS} impressions; "
             f"this entity has {impressions}. Try again after more delivery (poll at most daily).",
         )
-    if data.value(vector, "REACH", level, hours) < MIN_INSIGHT_REACH:
+    if reach < MIN_INSIGHT_REACH:
         return (
             "ILLEGAL.INSIGHT_REPORT.INSUFFICIENT_REACH",
             f"Insight reports need a reach of at least {MIN_INSIGHT_REACH} listeners.",

@@ -29,7 +29,6 @@ from ..data import (
     DAY_H,
     HOUR_S,
     REPORT_FIELDS,
-    ZERO,
     AdAccount,
     AdsData,
     Vector,
@@ -166,21 +165,7 @@ def entity_vector(
     data: AdsData, level: str, entity: Any, bucket: tuple[int, int] | None
 ) -> tuple[Vector, int, tuple[int, int] | None]:
     """Return counts, delivered hours and the delivered span of an entity in a bucket."""
-    span = data.flight_hours(level, entity)
-    if bucket is None:
-        if span is None:
-            return ZERO, 1, None
-        vector = data.range_vector(level, entity, span[0] // DAY_H, (span[1] - 1) // DAY_H)
-        return vector, span[1] - span[0], span
-    first, last = bucket
-    hours = 1 if span is None else max(1, min(last, span[1]) - max(first, span[0]))
-    if span is None or span[1] <= first or span[0] >= last:
-        return ZERO, hours, span
-    if last - first == 1:
-        return data.hour_vector(level, entity, first), 1, span
-    if last - first == DAY_H:
-        return data.day_vector(level, entity, first // DAY_H), hours, span
-    return data.range_vector(level, entity, first // DAY_H, last // DAY_H - 1), hours, span
+    return data.delivery.bucket(level, entity, bucket)
 
 
 def report_status(value: str) -> str | None:

@@ -69,8 +69,10 @@ def aggregate_totals(ctx: ApiContext, ad_account_id: str) -> dict[str, Any]:
         if granularity == "DAY":
             row["start_time"] = iso(hour_datetime(start))
             row["end_time"] = iso(hour_datetime(end))
+        # B8: reach deduplicated across the entities, between the largest one and the sum.
+        reach = data.reach.of_group(level, entities, (start, end))
         row["stats"] = data.report_values(
-            vector, fields, level=level, hours=hours, entities=len(entities)
+            vector, fields, level=level, hours=hours, entities=len(entities), reach=reach
         )
         rows.append(row)
     return {"granularity": granularity, "rows": rows}

@@ -23,6 +23,7 @@ from .history import ChangeHistory
 from .measurement import Measurement
 from .metrics import Vector
 from .people import People
+from .reach import Reach
 
 
 class AdsData(AdsObjects):
@@ -77,6 +78,7 @@ class AdsData(AdsObjects):
             anchor=anchor,
         )
         self.delivery = Delivery(self, self.clock)
+        self.reach = Reach(self, self.delivery)
         self.people = People(self)
         self.measurement = Measurement(self, self.delivery)
         self.audiences = Audiences(self, self.measurement)
@@ -111,14 +113,39 @@ class AdsData(AdsObjects):
     # -- report values (B5, B7) ---------------------------------------------------------------
 
     def report_values(
-        self, vector: Vector, fields: Sequence[str], *, level: str, hours: int, entities: int = 1
+        self,
+        vector: Vector,
+        fields: Sequence[str],
+        *,
+        level: str,
+        hours: int,
+        entities: int = 1,
+        reach: tuple[int, int] | None = None,
     ) -> list[dict[str, Any]]:
         """Turn counts into the spec's ``stats`` list (see :func:`.metrics.report_values`)."""
-        return metrics.report_values(vector, fields, level=level, hours=hours, entities=entities)
+        return metrics.report_values(
+            vector, fields, level=level, hours=hours, entities=entities, reach=reach
+        )
 
-    def value(self, vector: Vector, name: str, level: str, hours: int, entities: int = 1) -> float:
+    def value(
+        self,
+        vector: Vector,
+        name: str,
+        level: str,
+        hours: int,
+        entities: int = 1,
+        reach: tuple[int, int] | None = None,
+    ) -> float:
         """Return one report field's value from summed counts (see :func:`.metrics.value`)."""
-        return metrics.value(vector, name, level, hours, entities)
+        return metrics.value(vector, name, level, hours, entities, reach)
+
+    def reach_of(
+        self, level: str, entity: Any, bucket: tuple[int, int] | None, fields: Sequence[str]
+    ) -> tuple[int, int] | None:
+        """Return ``(reach, paid reach)`` of an entity in a bucket when ``fields`` need it."""
+        if not metrics.REACH_FIELDS.intersection(fields):
+            return None
+        return self.reach.of(level, entity, bucket)
 
     def count(self, vector: Vector, name: str) -> int:
         """Return a raw additive count of a vector (no privacy sentinel)."""

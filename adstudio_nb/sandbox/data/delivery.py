@@ -215,6 +215,29 @@ class Delivery:
         end = ad_set.end_hour if ad_set.end_hour is not None else 1 << 40
         return ad_set.is_delivering and ad_set.start_hour < last and first < end
 
+    def bucket(
+        self, level: str, entity: Any, bucket: tuple[int, int] | None
+    ) -> tuple[Vector, int, tuple[int, int] | None]:
+        """Return counts, delivered hours and delivered span of an entity in a time bucket.
+
+        ``bucket`` is ``[first, last)`` hours, or None for the entity's whole flight to now.
+        """
+        span = self.flight_hours(level, entity)
+        if bucket is None:
+            if span is None:
+                return ZERO, 1, None
+            vector = self.range_vector(level, entity, span[0] // DAY_H, (span[1] - 1) // DAY_H)
+            return vector, span[1] - span[0], span
+        first, last = bucket
+        hours = 1 if span is None else max(1, min(last, span[1]) - max(first, span[0]))
+        if span is None or span[1] <= first or span[0] >= last:
+            return ZERO, hours, span
+        if last - first == 1:
+            return self.hour_vector(level, entity, first), 1, span
+        if last - first == DAY_H:
+            return self.day_vector(level, entity, first // DAY_H), hours, span
+        return self.range_vector(level, entity, first // DAY_H, last // DAY_H - 1), hours, span
+
     def range_vector(self, level: str, entity: Any, first_day: int, last_day: int) -> Vector:
         """Return an entity's counts summed over days ``first_day..last_day`` inclusive."""
         span = self.flight_hours(level, entity)

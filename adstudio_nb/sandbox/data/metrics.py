@@ -82,6 +82,13 @@ CONVERSION_COUNTS = frozenset(
     }
 )
 PRIVACY_SENTINEL = -5
+# B7: derived metrics divided by a conversion count. Where that count is hidden, the metric is
+# hidden too (reported as the sentinel): SPEND / COST_PER_LEAD would otherwise recover LEADS.
+_DIVIDED_BY_A_CONVERSION = {
+    "COST_PER_LEAD": "LEADS",
+    "CUSTOMER_ACQUISITION_COST": "PURCHASES",
+    "AVERAGE_ORDER_VALUE": "PURCHASES",
+}
 
 _LEVEL_FREQUENCY = {"AD": 1.0, "AD_SET": 1.04, "CAMPAIGN": 1.08, "AD_ACCOUNT": 1.12}
 
@@ -136,7 +143,13 @@ def add_vectors(vectors: Iterable[Vector]) -> Vector:
 
 
 def report_values(
-    vector: Vector, fields: Sequence[str], *, level: str, hours: int, entities: int = 1
+    vector: Vector,
+    fields: Sequence[str],
+    *,
+    level: str,
+    hours: int,
+    entities: int = 1,
+    reach: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Turn counts into the spec's ``stats`` list for the requested fields.
 
@@ -146,17 +159,40 @@ def report_values(
         level: entity level (reach is deduplicated more at higher levels).
         hours: length of the bucket in hours (reach grows sub-linearly with it).
         entities: how many entities the counts were pooled over (B8 totals).
+        reach: ``(reach, paid listens reach)`` from ``reach.py``, which keeps reach's
+            invariants across levels; None estimates it from the counts alone.
 
     Returns:
         ``[{"field_type": ..., "field_value": ...}]``; money in currency units and
         conversion counts between 1 and 4 as ``-5`` (B7).
     """
     return [
-        {"field_type": f, "field_value": value(vector, f, level, hours, entities)} for f in fields
+        {"field_type": f, "field_value": value(vector, f, level, hours, entities, reach)}
+        for f in fields
     ]
 
 
-def value(vector: Vector, name: str, level: str, hours: int, entities: int = 1) -> float:
+REACH_FIELDS = frozenset(
+    {
+        "REACH",
+        "FREQUENCY",
+        "PAID_LISTENS_REACH",
+        "PAID_LISTENS_FREQUENCY",
+        "CONVERSION_RATE",
+        "NEW_LISTENER_CONVERSION_RATE",
+    }
+)
+"""The report fields that need an entity's reach."""
+
+
+def value(
+    vector: Vector,
+    name: str,
+    level: str,
+    hours: int,
+    entities: int = 1,
+    reach_pair: tuple[int, int] | None = None,
+) -> float:
     """Return one report field's value from summed counts (see :func:`report_values`)."""
     v, ix = vector, METRIC_INDEX
     if name in ix and name not in ("SPEND_MICROS", "REVENUE_MICROS"):
@@ -167,7 +203,12 @@ def value(vector: Vector, name: str, level: str, hours: int, entities: int = 1) 
     impressions = v[ix["IMPRESSIONS"]]
     spend = v[ix["SPEND_MICROS"]] / 1_000_000
     revenue = v[ix["REVENUE_MICROS"]] / 1_000_000
-    reach = _reach(impressions, level, hours, entities)
+    if reach_pair is None:
+        reach_pair = (
+            _reach(impressions, level, hours, entities),
+            _reach(v[ix["PAID_LISTENS"]], level, hours, entities),
+        )
+    reach, paid_reach = reach_pair
     if name == "SPEND":
         return round(spend, 6)  # B7: currency units, not micros
     if name == "REVENUE":
@@ -177,10 +218,9 @@ def value(vector: Vector, name: str, level: str, hours: int, entities: int = 1) 
     if name == "FREQUENCY":
         return _ratio(impressions, reach, 2)
     if name == "PAID_LISTENS_REACH":
-        return _reach(v[ix["PAID_LISTENS"]], level, hours, entities)
+        return paid_reach
     if name == "PAID_LISTENS_FREQUENCY":
-        paid = v[ix["PAID_LISTENS"]]
-        return _ratio(paid, _reach(paid, level, hours, entities), 2)
+        return _ratio(v[ix["PAID_LISTENS"]], paid_reach, 2)
     ratios = {
         "CTR": (v[ix["CLICKS"]], impressions, 100.0),
         "COMPLETION_RATE": (v[ix["COMPLETES"]], v[ix["STARTS"]], 100.0),
@@ -201,6 +241,10 @@ def value(vector: Vector, name: str, level: str, hours: int, entities: int = 1) 
         "COST_PER_LEAD": (spend, v[ix["LEADS"]], 1.0),
     }
     if name in ratios:
+        hidden_by = _DIVIDED_BY_A_CONVERSION.get(name)
+        if hidden_by is not None and 1 <= v[ix[hidden_by]] <= 4:
+            # B7: spend / cost-per-lead would give the hidden count back; suppress it too.
+            return PRIVACY_SENTINEL
         top, bottom, factor = ratios[name]
         return _ratio(top * factor, bottom, 4)
     raise KeyError(name)
