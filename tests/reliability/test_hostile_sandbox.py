@@ -77,6 +77,30 @@ QUERY_KEYS = [
     "sort_direction",
     "statuses",
     "type",
+    # The other GET families of the spec (targets, audiences, drafts, history, measurement).
+    "ids",
+    "q",
+    "market",
+    "country_code",
+    "types",
+    "language",
+    "audience_ids",
+    "audience_types",
+    "channel",
+    "change_ids",
+    "actor_ids",
+    "principal_type",
+    "change_category",
+    "created_gte",
+    "created_lte",
+    "entity_name",
+    "include_events",
+    "include_historical_events",
+    "historical_events_start_date",
+    "historical_events_end_date",
+    "granularities",
+    "datasource_ids",
+    "ad_account_id",
     "client_id",
     "response_type",
     "redirect_uri",
@@ -135,6 +159,16 @@ ENUM_VALUES = (
     "2026-01-01T00:00:00Z",
     "2026-01-01T00:30:00Z",
     "2025-01-01",
+    "US",
+    "DAILY",
+    "HOURLY",
+    "USER",
+    "SERVICE",
+    "BILLING",
+    "TIMESTAMP",
+    "CUSTOM",
+    "LOOKALIKE",
+    "UNSET",
     "-1",
     "0",
     "1",
@@ -191,6 +225,20 @@ def world() -> Iterator[World]:
         ids["ad_set_id"] = [s.id for s in data.ad_sets(account_id)[:5]]
         ids["ad_id"] = [a.id for a in data.ads(account_id)[:5]]
         ids["asset_id"] = [a.id for a in data.assets(account_id)[:5]]
+        # The routes of every other GET family of the spec, with ids of the generated data.
+        account = data.ad_account(account_id)
+        business = data.businesses_for_user("alex.analyst")[0]
+        assert account is not None
+        ids["audience_id"] = [a.id for a in data.audiences.of(account)]
+        ids["draft_campaign_id"] = [d.id for d in data.drafts.campaigns(account_id)[:3]]
+        ids["draft_ad_set_id"] = [d.id for d in data.drafts.ad_sets(account_id)[:3]]
+        ids["draft_ad_id"] = [d.id for d in data.drafts.ads(account_id)[:3]]
+        ids["member_id"] = [m.member_id for m in data.people.accepted(business)]
+        datasets = data.measurement.datasets(business)
+        ids["dataset_id"] = [d.id for d in datasets]
+        ids["pixel_id"] = [d.pixel_id for d in datasets]
+        ids["capi_connection_id"] = [d.capi_connection_id for d in datasets]
+        ids["mobile_app_id"] = [m.id for m in data.measurement.mobile_apps(business)]
         created = requests.post(
             f"{sb.api_base_url}/ad_accounts/{account_id}/async_reports",
             json={
