@@ -551,7 +551,7 @@ class CallbackListener:
                     200,
                     "Access not given",
                     "You clicked Cancel, so the notebook got no access. You can close this tab "
-                    "and start the login again from the notebook.",
+                    "and start the login again.",
                 )
             else:
                 response = _page(
