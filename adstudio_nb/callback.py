@@ -550,7 +550,7 @@ class CallbackListener:
                 response = _page(
                     200,
                     "Access not given",
-                    "You clicked Cancel, so the notebook got no access. You can close this tab "
+                    "You clicked Cancel, so no access was given. You can close this tab "
                     "and start the login again.",
                 )
             else:
