@@ -39,7 +39,7 @@ def test_shared_onboarding_shows_the_accounts_table_offline(chromium: Any, tmp_p
         table = page.locator("table.dataframe").first
         table.scroll_into_view_if_needed()
         assert "currency_code" in table.inner_text()
-        assert page.get_by_text("Logged in (sandbox").first.is_visible()
+        assert page.get_by_text("Logged in as Alex Analyst").first.is_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "shared-walkthrough.png"))
         assert blocked == []
