@@ -1,9 +1,14 @@
 """The notebook-friendly layer: ``Ads`` gives DataFrames in one call, with progress bars.
 
 This module owns the calls an analyst types in a notebook: :class:`Ads` (connect once, then
-``ads.businesses()``, ``ads.ad_accounts()``, ``ads.campaigns(account)``, ``ads.report(...)``),
-accepting an ad account as an id or as a row of ``ads.ad_accounts()``, and showing ``tqdm``
-progress bars on long loads (closed on error, off with ``progress=False``).
+``ads.businesses()``, ``ads.ad_accounts()``, ``ads.campaigns(accounts)``, ``ads.report(...)``).
+Every listing and report takes one ad account (an id, a row of ``ads.ad_accounts()``, a dict),
+a list of them, or the accounts frame itself; several accounts are fetched side by side under
+the rate limits, and every frame carries ``ad_account_id``, ``ad_account_name`` and
+``currency_code``, so money is never summed across currencies by accident
+(:func:`sum_by_currency` sums per currency). Long loads show ``tqdm`` progress bars (on in a
+notebook, off elsewhere; closed on error), and every wait of a second or more says why and for
+how long ("waiting 12 s for Spotify's reporting limit", :class:`WaitNotice`).
 
 It never speaks HTTP itself (``client`` does), never says what to ask the API for
 (``endpoints`` does), never shapes JSON itself (``frames`` does) and never writes files
@@ -21,20 +26,38 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar, cast
 
+import numpy as np
 import pandas as pd
 
 from . import endpoints, export, frames
 from .client import AdsClient, StaticToken, TokenSource
 from .exceptions import InvalidArgument
 
-__all__ = ["DEFAULT_REPORT_FIELDS", "Ads", "account_id"]
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "DEFAULT_REPORT_FIELDS",
+    "METRICS",
+    "WAIT_NOTICE_MIN_S",
+    "Ads",
+    "Metric",
+    "WaitNotice",
+    "account_id",
+    "in_notebook",
+    "sum_by_currency",
+]
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_REPORT_FIELDS: tuple[str, ...] = (
     "IMPRESSIONS",
@@ -51,58 +74,410 @@ _KINDS = {"campaigns": "campaigns", "ad_sets": "ad sets", "ads": "ads"}
 TimeLike = str | date | datetime | pd.Timestamp
 
 
+ACCOUNT_COLUMNS: tuple[str, ...] = ("ad_account_id", "ad_account_name", "currency_code")
+"""The columns every frame of :class:`Ads` carries about the ad account each row belongs to."""
+
+WAIT_NOTICE_MIN_S = 1.0
+"""Waits at least this long are said (in the progress bar, the log and ``on_wait``)."""
+
+_ACCOUNT_KINDS = (
+    "an ad account id, a row of ads.ad_accounts(), a dict with an 'id', a list of those, or "
+    "the accounts frame itself"
+)
+
+
+@dataclass(frozen=True)
+class _Account:
+    """An ad account as a listing or report needs it: id, and (once known) name and currency."""
+
+    id: str
+    name: str | None = None
+    currency_code: str | None = None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _one_account(value: Any) -> _Account | None:
+    """Read one ad account (an id, a row, a dict, an object with ``id``); None if not one."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise InvalidArgument("An ad account id is empty: pass an id from ads.ad_accounts().")
+        return _Account(value)
+    if isinstance(value, (pd.Series, Mapping)):
+        get: Callable[[str], Any] = value.get
+    elif isinstance(value, (pd.DataFrame, list, tuple, set, frozenset, pd.Index, np.ndarray)):
+        return None
+    elif hasattr(value, "id"):  # an API object, or a row of accounts.itertuples()
+
+        def get(key: str) -> Any:
+            return getattr(value, key, None)
+
+    else:
+        return None
+    ident = get("id")
+    if not isinstance(ident, str) or not ident:
+        raise InvalidArgument(
+            f"This ad account has no id ({type(value).__name__} without an 'id'): pass "
+            f"{_ACCOUNT_KINDS}."
+        )
+    return _Account(ident, _text(get("name")), _text(get("currency_code")))
+
+
+def _account_refs(value: Any) -> list[_Account]:
+    """Read one or many ad accounts from what a notebook passes; each id once, in order.
+
+    Raises:
+        InvalidArgument: a value of another kind, a frame without ``id``, nothing at all.
+    """
+    items: Iterable[Any]
+    if isinstance(value, pd.DataFrame):
+        if "id" not in value.columns:
+            raise InvalidArgument(
+                "This frame has no 'id' column, so it names no ad account: pass "
+                "ads.ad_accounts() or some of its rows."
+            )
+        if value.empty:
+            raise InvalidArgument(
+                "The accounts frame is empty: there is no ad account to ask for. Check "
+                "ads.ad_accounts() (a user without an ad account gets an empty frame) or the "
+                "filter that emptied it."
+            )
+        keep = [c for c in ("id", "name", "currency_code") if c in value.columns]
+        items = value[keep].to_dict("records")
+    elif isinstance(value, pd.Series) and "id" not in value.index:
+        items = value.tolist()  # a column of ids, such as accounts["id"]
+    elif isinstance(value, (list, tuple, set, frozenset, pd.Index, np.ndarray)):
+        items = list(value)
+    else:
+        one = _one_account(value)
+        if one is None:
+            raise InvalidArgument(
+                f"Pass {_ACCOUNT_KINDS}; a {type(value).__name__} is none of these."
+            )
+        return [one]
+    found: dict[str, _Account] = {}
+    for item in items:
+        one = _one_account(item)
+        if one is None:
+            raise InvalidArgument(
+                f"Each ad account in a list is {_ACCOUNT_KINDS.split(', a list')[0]}; a "
+                f"{type(item).__name__} is none of these."
+            )
+        found.setdefault(one.id, one)  # twice the same account would count its rows twice
+    if not found:
+        raise InvalidArgument(
+            "No ad account given (an empty list): pass at least one, for example ads.ad_accounts()."
+        )
+    return list(found.values())
+
+
 def account_id(account: Any) -> str:
     """Return the ad account id of an id, a row of ``ads.ad_accounts()`` or an API object.
 
     Raises:
-        InvalidArgument: nothing that looks like an ad account id.
+        InvalidArgument: nothing that looks like one ad account.
     """
-    if isinstance(account, str):
-        return account
-    if isinstance(account, (pd.Series, Mapping)):
-        value = account.get("id")
-    else:
-        value = getattr(account, "id", None)
-    if not value or not isinstance(value, str):
+    one = _one_account(account)
+    if one is None:
         raise InvalidArgument(
-            "Pass an ad account as its id or as a row of ads.ad_accounts() (with an 'id')."
+            "Pass one ad account as its id or as a row of ads.ad_accounts() (with an 'id'), "
+            f"not a {type(account).__name__}."
         )
-    return value
+    return one.id
+
+
+def _with_account_columns(frame: pd.DataFrame, account: _Account, *, at: int) -> pd.DataFrame:
+    """Put :data:`ACCOUNT_COLUMNS` into ``frame`` from position ``at`` (present ones kept)."""
+    values = {"ad_account_id": account.id, "ad_account_name": account.name}
+    values["currency_code"] = account.currency_code
+    for name, value in values.items():
+        if name in frame.columns:
+            at = list(frame.columns).index(name) + 1
+            if name == "currency_code" and value is not None:  # a budget without its currency
+                frame[name] = frame[name].fillna(value)
+            continue
+        frame.insert(
+            at,
+            name,
+            pd.Series(pd.NA if value is None else value, index=frame.index, dtype="string"),
+        )
+        at += 1
+    return frame
+
+
+def _concat(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    # Empty parts are left out: they only carry the columns (and pandas warns about them).
+    full = [p for p in parts if len(p)]
+    if len(full) == 1:
+        return full[0]
+    if not full:
+        return parts[0]
+    return pd.concat(full, ignore_index=True)
+
+
+# -- metrics: units and meanings (ReportFieldType, B5, B7) ---------------------------------------
+
+
+class Metric(NamedTuple):
+    """One report metric (a ``ReportFieldType``): its unit, its meaning, whether it adds up.
+
+    Attributes:
+        field: the ``ReportFieldType`` name (``SPEND``).
+        unit: ``count``, ``currency`` (the account's, in units not micros, B7), ``%``,
+            ``ratio``, or ``currency per 1,000 completes`` and the like.
+        meaning: one sentence.
+        additive: rows may be summed (within one currency for money); False for rates,
+            averages and deduplicated people (reach), which do not add up.
+    """
+
+    field: str
+    unit: str
+    meaning: str
+    additive: bool
+
+
+def _m(field: str, unit: str, meaning: str, additive: bool | None = None) -> Metric:
+    adds = unit in ("count", "currency") if additive is None else additive
+    return Metric(field, unit, meaning, adds)
+
+
+METRICS: dict[str, Metric] = {
+    m.field: m
+    for m in (
+        _m("IMPRESSIONS", "count", "Times an ad was served."),
+        _m("STREAMED_IMPRESSIONS", "count", "Impressions served while music or podcasts played."),
+        _m("OFF_SPOTIFY_IMPRESSIONS", "count", "Impressions served outside Spotify's apps."),
+        _m("REACH", "count", "Distinct people who saw an ad (deduplicated).", False),
+        _m("FREQUENCY", "ratio", "Average impressions per person reached."),
+        _m("CLICKS", "count", "Clicks on an ad."),
+        _m("CTR", "%", "Click-through rate: clicks per 100 impressions."),
+        _m("SPEND", "currency", "Money spent, in the account's currency (not micros)."),
+        _m("E_CPCL", "currency per 1,000 completes", "Effective cost per 1,000 completed listens."),
+        _m("STARTS", "count", "Audio or video ads started."),
+        _m("FIRST_QUARTILES", "count", "Ads played to a quarter of their length."),
+        _m("MIDPOINTS", "count", "Ads played to half their length."),
+        _m("THIRD_QUARTILES", "count", "Ads played to three quarters of their length."),
+        _m("COMPLETES", "count", "Ads played to their end."),
+        _m("COMPLETION_RATE", "%", "Completes per 100 starts."),
+        _m("SKIPS", "count", "Ads skipped (retired by Spotify)."),
+        _m("UNMUTES", "count", "Video ads unmuted."),
+        _m("VIDEO_VIEWS", "count", "Video ads viewed."),
+        _m("VIDEO_EXPANDS", "count", "Video ads expanded."),
+        _m("VIDEO_EXPAND_RATE", "%", "Video expands per 100 video views."),
+        _m("PAID_LISTENS", "count", "Listens paid for (retired by Spotify)."),
+        _m("PAID_LISTENS_REACH", "count", "People with a paid listen (retired).", False),
+        _m("PAID_LISTENS_FREQUENCY", "ratio", "Paid listens per person (retired)."),
+        _m("INTENT_RATE", "%", "Intents to listen per 100 impressions (retired)."),
+        _m("STREAMS", "count", "Streams of the promoted music or podcast."),
+        _m("LISTENERS", "count", "People who streamed the promoted content.", False),
+        _m("NEW_LISTENERS", "count", "Listeners new to the promoted content.", False),
+        _m("NEW_LISTENER_STREAMS", "count", "Streams by new listeners."),
+        _m("CONVERSION_RATE", "%", "Listeners per 100 people reached."),
+        _m("NEW_LISTENER_CONVERSION_RATE", "%", "New listeners per 100 people reached."),
+        _m("STREAMS_PER_USER", "ratio", "Streams per listener."),
+        _m("STREAMS_PER_NEW_LISTENER", "ratio", "Streams per new listener."),
+        _m("PAGE_VIEWS", "count", "Website page views after an ad (a pixel's event)."),
+        _m("LEADS", "count", "Leads after an ad (a pixel's event)."),
+        _m("ADD_TO_CART", "count", "Add-to-cart events after an ad."),
+        _m("START_CHECKOUT", "count", "Checkouts started after an ad."),
+        _m("PURCHASES", "count", "Purchases after an ad."),
+        _m("PRODUCTS", "count", "Product views after an ad."),
+        _m("SIGN_UPS", "count", "Sign-ups after an ad."),
+        *(
+            _m(f"CUSTOM_EVENT_{n}", "count", f"The advertiser's custom event {n} after an ad.")
+            for n in range(1, 6)
+        ),
+        _m("REVENUE", "currency", "Revenue of purchases after an ad, in the account's currency."),
+        _m("AVERAGE_ORDER_VALUE", "currency per purchase", "Revenue per purchase."),
+        _m("RETURN_ON_AD_SPEND", "ratio", "Revenue per unit of spend (ROAS)."),
+        _m("CUSTOMER_ACQUISITION_COST", "currency per purchase", "Spend per purchase."),
+        _m("COST_PER_LEAD", "currency per lead", "Spend per lead."),
+    )
+}
+"""Every ``ReportFieldType`` metric with its unit and meaning, by field name.
+
+Conversion counts (``LEADS``, ``PURCHASES`` ...) between 1 and 4 come as NA with a
+``<metric>_suppressed`` flag (B7): their sums are lower bounds.
+"""
+
+
+def sum_by_currency(
+    frame: pd.DataFrame, *, by: Sequence[str] = (), metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Sum a report's additive metrics per currency (and ``by``): money never mixes currencies.
+
+    Args:
+        frame: a report of :meth:`Ads.report` (any accounts), with ``currency_code``.
+        by: more columns to group by (``ad_account_name``, ``start_time`` ...).
+        metrics: the metric columns to sum (lower case); by default every additive one
+            present (:data:`METRICS`): counts and money, not rates or reach.
+
+    Returns:
+        One row per currency (and ``by`` value), ``currency_code`` first.
+
+    Raises:
+        InvalidArgument: no ``currency_code`` column, or a metric that does not add up.
+    """
+    if "currency_code" not in frame.columns:
+        raise InvalidArgument(
+            "This frame has no currency_code column, so its money cannot be summed safely: "
+            "use a frame of ads.report(...), which carries the currency of every row."
+        )
+    if metrics is None:
+        metrics = [c for c in frame.columns if c.upper() in METRICS and METRICS[c.upper()].additive]
+    else:
+        wrong = [m for m in metrics if m.upper() in METRICS and not METRICS[m.upper()].additive]
+        if wrong:
+            raise InvalidArgument(
+                f"{', '.join(wrong)} do not add up across rows (rates, averages or "
+                "deduplicated people): recompute them from summed counts instead."
+            )
+    keys = ["currency_code", *by]
+    return frame.groupby(keys, observed=True, dropna=False)[list(metrics)].sum().reset_index()
+
+
+# -- progress and waits ---------------------------------------------------------------------------
+
+
+def _seconds(seconds: float) -> str:
+    whole = max(1, round(seconds))
+    return f"{whole} s" if whole < 120 else f"{whole / 60:.0f} min"
+
+
+class WaitNotice(NamedTuple):
+    """A wait of the client worth saying: how long, and why (B11).
+
+    Attributes:
+        seconds: how long the client waits.
+        reason: why, completing "waiting 12 s for ..." (``Spotify's reporting limit``).
+    """
+
+    seconds: float
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """Return the wait in words: ``waiting 12 s for Spotify's reporting limit``."""
+        return f"waiting {_seconds(self.seconds)} for {self.reason}"
+
+
+def in_notebook() -> bool:
+    """Tell whether this runs in a Jupyter kernel (notebook, Lab, Voila): progress bars show.
+
+    The same test as ``tqdm.auto``'s choice of a notebook bar; a terminal, a script or a
+    test gets no bar.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class _Watch(NamedTuple):
+    on_rows: Callable[[int], None] | None
+    on_wait: Callable[[WaitNotice], None] | None
+    bars: bool
 
 
 class _Progress:
-    """A thread-safe tqdm counter of pages and rows, closed however the load ends."""
+    """A thread-safe tqdm counter of pages and rows, closed however the load ends.
 
-    def __init__(self, enabled: bool, desc: str, unit: str) -> None:
+    It also shows the client's waits (:class:`WaitNotice`) in the bar's postfix until they
+    end, and forwards rows and waits to the watchers of the thread that started the load.
+    """
+
+    def __init__(
+        self,
+        enabled: bool,
+        desc: str,
+        unit: str,
+        *,
+        watches: Sequence[_Watch] = (),
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self._bar: Any = None
         self._lock = threading.Lock()
+        self._watches = tuple(watches)
+        self._clock = clock
+        self._wait: tuple[float, str] | None = None  # (until, reason)
         self.pages = 0
         if enabled:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(desc=desc, unit=unit, leave=False)
 
+    def _postfix(self) -> str:
+        text = f"{self.pages} pages"
+        if self._wait is not None and self._clock is not None:
+            left = self._wait[0] - self._clock()
+            if left >= WAIT_NOTICE_MIN_S:
+                text += f", {WaitNotice(left, self._wait[1]).message}"
+            else:
+                self._wait = None
+        return text
+
     def update(self, rows: int) -> None:
+        """Count one page of ``rows``."""
         with self._lock:
             self.pages += 1
             if self._bar is not None:
-                self._bar.set_postfix_str(f"{self.pages} pages", refresh=False)
+                self._bar.set_postfix_str(self._postfix(), refresh=False)
                 self._bar.update(rows)
+        for watch in self._watches:
+            if watch.on_rows is not None:
+                watch.on_rows(rows)
+
+    def wait(self, notice: WaitNotice) -> None:
+        """Show a wait of the client (it holds until it ends or a longer one comes)."""
+        with self._lock:
+            if self._clock is not None:
+                until = self._clock() + notice.seconds
+                if self._wait is None or until >= self._wait[0] or notice.reason != self._wait[1]:
+                    self._wait = (until, notice.reason)
+            if self._bar is not None:
+                text = f"{self.pages} pages, {notice.message}"
+                self._bar.set_postfix_str(text, refresh=True)
+        for watch in self._watches:
+            if watch.on_wait is not None:
+                watch.on_wait(notice)
 
     def close(self) -> None:
+        """Close the bar (idempotent)."""
         with self._lock:
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
 
 
-@contextmanager
-def _progress(enabled: bool, desc: str, unit: str = "rows") -> Iterator[_Progress]:
-    bar = _Progress(enabled, desc, unit)
-    try:
-        yield bar
-    finally:  # closed on success and on error alike: no orphaned bar in the notebook
-        bar.close()
+def _instance_method(fn: F) -> F:
+    """Make ``Ads.method(...)`` called on the class say how to call it, not a bare TypeError."""
+
+    class _Method:
+        def __set_name__(self, owner: type, name: str) -> None:
+            self.name = name
+
+        def __get__(self, obj: Any, owner: type | None = None) -> Any:
+            if obj is not None:
+                return fn.__get__(obj, owner)
+
+            @functools.wraps(fn)
+            def unbound(*args: Any, **kwargs: Any) -> Any:
+                if args and owner is not None and isinstance(args[0], owner):
+                    return fn(*args, **kwargs)
+                raise InvalidArgument(
+                    f"{fn.__name__}() is asked of a connected Ads, not of the class: "
+                    f"ads = adstudio_nb.connect(), then ads.{fn.__name__}(...)."
+                )
+
+            return unbound
+
+    method = _Method()
+    functools.update_wrapper(method, fn)  # type: ignore[arg-type]
+    return cast(F, method)
 
 
 class Ads:
@@ -110,21 +485,135 @@ class Ads:
 
     Args:
         client: the API client (see :meth:`connect` and :meth:`from_token`).
-        progress: show progress bars on long loads.
+        progress: show progress bars on long loads; by default in a notebook only
+            (:func:`in_notebook`), not in a terminal or a script.
+        on_wait: called with a :class:`WaitNotice` for every wait of the client of at least
+            :data:`WAIT_NOTICE_MIN_S` (pacing, a 429, a backoff), from the thread that waits.
     """
 
-    def __init__(self, client: AdsClient, *, progress: bool = True) -> None:
+    def __init__(
+        self,
+        client: AdsClient,
+        *,
+        progress: bool | None = None,
+        on_wait: Callable[[WaitNotice], None] | None = None,
+    ) -> None:
         self.client = client
         self.progress = progress
+        self.on_wait = on_wait
+        self._lock = threading.Lock()
+        self._loads: set[_Progress] = set()  # the loads under way, told of every wait
+        self._local = threading.local()  # the watches of the thread that starts a load
+        self._known: dict[str, _Account] = {}  # names and currencies seen, by account id
+        self._client_on_wait = client.on_wait
+        client.on_wait = self._client_waits
+
+    # -- progress and waits ----------------------------------------------------------------------
+
+    def _client_waits(self, seconds: float, reason: str) -> None:
+        """The client's ``on_wait``: say every wait worth saying, wherever it shows."""
+        if self._client_on_wait is not None:
+            self._client_on_wait(seconds, reason)
+        if seconds < WAIT_NOTICE_MIN_S:
+            return
+        notice = WaitNotice(seconds, reason)
+        log.info("Ads API: %s", notice.message)
+        with self._lock:
+            loads = list(self._loads)
+        for load in loads:
+            load.wait(notice)
+        if self.on_wait is not None:
+            self.on_wait(notice)
+
+    @contextmanager
+    def watch(
+        self,
+        *,
+        on_rows: Callable[[int], None] | None = None,
+        on_wait: Callable[[WaitNotice], None] | None = None,
+        bars: bool = True,
+    ) -> Iterator[None]:
+        """Follow the loads this thread starts inside the block: rows as they come, waits.
+
+        For a panel that shows its own progress (the report explorer): ``on_rows(n)`` after
+        each page, ``on_wait(notice)`` for each wait the client says while one of these loads
+        runs; ``bars=False`` shows no tqdm bar for them.
+        """
+        watches: list[_Watch] = getattr(self._local, "watches", [])
+        self._local.watches = [*watches, _Watch(on_rows, on_wait, bars)]
+        try:
+            yield
+        finally:
+            self._local.watches = watches
+
+    @contextmanager
+    def _progress(self, desc: str, unit: str = "rows") -> Iterator[_Progress]:
+        watches: list[_Watch] = getattr(self._local, "watches", [])
+        wanted = in_notebook() if self.progress is None else self.progress
+        bar = _Progress(
+            wanted and all(w.bars for w in watches),
+            desc,
+            unit,
+            watches=watches,
+            clock=self.client.clock,
+        )
+        with self._lock:
+            self._loads.add(bar)
+        try:
+            yield bar
+        finally:  # closed on success and on error alike: no orphaned bar in the notebook
+            with self._lock:
+                self._loads.discard(bar)
+            bar.close()
+
+    # -- which accounts ----------------------------------------------------------------------------
+
+    def _remember(self, frame: pd.DataFrame) -> None:
+        if frame.empty or "id" not in frame.columns:
+            return
+        with self._lock:
+            for ident, name, currency in zip(
+                frame["id"], frame["name"], frame["currency_code"], strict=True
+            ):
+                if isinstance(ident, str):
+                    self._known[ident] = _Account(ident, _text(name), _text(currency))
+
+    def _accounts(self, value: Any) -> list[_Account]:
+        """Read the accounts asked for, their names and currencies filled in (B2).
+
+        An id alone is looked up once per ``Ads`` (one request per account, side by side);
+        a row of ``ads.ad_accounts()`` brings its own.
+        """
+        refs = _account_refs(value)
+        with self._lock:
+            known = dict(self._known)
+        missing = [
+            r.id for r in refs if (r.name is None or r.currency_code is None) and r.id not in known
+        ]
+        if missing:
+            with self.client.call() as call:
+                bodies = list(call.map(lambda a: endpoints.ad_account(self.client, a), missing))
+            self._remember(frames.ad_accounts_frame(bodies))
+            with self._lock:
+                known = dict(self._known)
+        out = []
+        for ref in refs:
+            seen = known.get(ref.id)
+            name = ref.name or (seen.name if seen else None)
+            currency = ref.currency_code or (seen.currency_code if seen else None)
+            out.append(_Account(ref.id, name, currency))
+        return out
 
     @classmethod
-    def connect(cls, settings: Any = None, *, progress: bool = True, **client_options: Any) -> Ads:
+    def connect(
+        cls, settings: Any = None, *, progress: bool | None = None, **client_options: Any
+    ) -> Ads:
         """Connect with the configured settings and stored login (``config``, ``auth``).
 
         Args:
             settings: a ``config.Settings``; by default ``config.load_settings()`` (the
                 embedded sandbox when nothing is configured).
-            progress: show progress bars.
+            progress: show progress bars (by default in a notebook only).
             **client_options: passed to :class:`~adstudio_nb.client.AdsClient`.
 
         Raises:
@@ -145,7 +634,7 @@ class Ads:
         api_base_url: str,
         token: str | TokenSource,
         *,
-        progress: bool = True,
+        progress: bool | None = None,
         **client_options: Any,
     ) -> Ads:
         """Connect with an access token (or any token source) obtained elsewhere."""
@@ -167,20 +656,30 @@ class Ads:
 
     # -- accounts and objects (B1-B3) ------------------------------------------------------------
 
+    @_instance_method
     def businesses(self) -> pd.DataFrame:
         """Return the current user's businesses (B1)."""
         return frames.businesses_frame(endpoints.businesses(self.client))
 
+    @_instance_method
     def ad_accounts(self, business: Any = None) -> pd.DataFrame:
-        """Return the ad accounts of one business, or of all the user's businesses (B1)."""
-        if business is None:
-            return frames.ad_accounts_frame(endpoints.all_ad_accounts(self.client))
-        found = endpoints.business_ad_accounts(self.client, account_id(business))
-        return frames.ad_accounts_frame(found)
+        """Return the ad accounts of one business, or of all the user's businesses (B1).
 
+        The frame (or some of its rows) can be passed to every listing and report.
+        """
+        if business is None:
+            frame = frames.ad_accounts_frame(endpoints.all_ad_accounts(self.client))
+        else:
+            found = endpoints.business_ad_accounts(self.client, account_id(business))
+            frame = frames.ad_accounts_frame(found)
+        self._remember(frame)
+        return frame
+
+    @_instance_method
     def ad_account(self, account: Any) -> pd.Series:
         """Return one ad account as a row (B1, B2)."""
         frame = frames.ad_accounts_frame([endpoints.ad_account(self.client, account_id(account))])
+        self._remember(frame)
         return frame.iloc[0]
 
     def _objects(
@@ -192,42 +691,52 @@ class Ads:
     ) -> pd.DataFrame:
         # B3: oldest first, so objects created while paging land after the pages already read.
         params = {"sort_field": "CREATED_AT", "sort_direction": "ASC", **params}
-        if isinstance(account, pd.DataFrame) or (
-            isinstance(account, (list, tuple)) and not isinstance(account, str)
-        ):
-            rows = account.itertuples() if isinstance(account, pd.DataFrame) else account
-            ids = [account_id(a) for a in rows]
-            with _progress(self.progress, f"{_KINDS[kind]} of {len(ids)} accounts") as bar:
-                chunks = endpoints.list_objects_many(
-                    self.client, ids, kind, params, on_page=bar.update
-                )
-            parts = [build(items, ad_account_id=a) for a, items in zip(ids, chunks, strict=True)]
-            if not parts:
-                return build([], ad_account_id=None)
-            return pd.concat(parts, ignore_index=True)
-        acct = account_id(account)
-        with _progress(self.progress, f"{_KINDS[kind]} of {acct[:8]}", unit=_KINDS[kind]) as bar:
-            items = endpoints.list_objects(self.client, acct, kind, params, on_page=bar.update)
-        return build(items, ad_account_id=acct)
+        accounts = self._accounts(account)
+        what = _KINDS.get(kind, kind.replace("_", " "))
+        desc = f"{what} of {accounts[0].name or accounts[0].id[:8]}"
+        if len(accounts) > 1:
+            desc = f"{what} of {len(accounts)} accounts"
+        with self._progress(desc, unit=what) as bar:
+            # One walk for every account: their pages side by side under the limits (B3, B11).
+            chunks = endpoints.list_objects_many(
+                self.client, [a.id for a in accounts], kind, params, on_page=bar.update
+            )
+        parts = []
+        for acct, items in zip(accounts, chunks, strict=True):
+            frame = build(items, ad_account_id=acct.id)
+            columns = list(frame.columns)
+            at = columns.index("ad_account_id") if "ad_account_id" in columns else 1
+            parts.append(_with_account_columns(frame, acct, at=at))
+        return _concat(parts)
 
+    @_instance_method
     def campaigns(self, account: Any, **filters: Any) -> pd.DataFrame:
-        """Return an ad account's campaigns (B3); ``filters`` are the spec's query parameters.
+        """Return the campaigns of one or more ad accounts (B3); ``filters`` as in the spec.
 
-        ``account`` may also be a frame or list of accounts: all their pages are then
-        fetched side by side and the result concatenated in the accounts' order.
+        ``account`` is an id, a row of ``ads.ad_accounts()``, a dict, a list of them or the
+        accounts frame: every account's pages are fetched side by side and the rows come in
+        the accounts' order, with ``ad_account_id``, ``ad_account_name`` and
+        ``currency_code``.
         """
         return self._objects("campaigns", account, filters, frames.campaigns_frame)
 
+    @_instance_method
     def ad_sets(self, account: Any, **filters: Any) -> pd.DataFrame:
-        """Return an ad account's ad sets, budgets in micros and currency units (B2, B3)."""
+        """Return the ad sets of one or more accounts, budgets in micros and units (B2, B3).
+
+        Budgets are in each row's ``currency_code``: sum them per currency (and per
+        ``budget_type``), never across.
+        """
         return self._objects("ad_sets", account, filters, frames.ad_sets_frame)
 
+    @_instance_method
     def ads(self, account: Any, **filters: Any) -> pd.DataFrame:
-        """Return an ad account's ads (B3)."""
+        """Return the ads of one or more ad accounts (B3)."""
         return self._objects("ads", account, filters, frames.ads_frame)
 
     # -- reports (B5-B8) ---------------------------------------------------------------------------
 
+    @_instance_method
     def report(
         self,
         account: Any,
@@ -244,11 +753,15 @@ class Ads:
         """Return an aggregate report as a typed frame, one column per metric (B5-B7).
 
         Large reports are split into parts (50 ids per batch, windows Spotify accepts) and
-        fetched side by side under the reporting rate limit (B11); rows come back ordered by
-        entity, then start time.
+        fetched side by side under the reporting rate limit (B11), the parts of every account
+        together; rows come account by account (in the accounts' order), then by entity and
+        start time. The first columns are ``ad_account_id``, ``ad_account_name`` and
+        ``currency_code``: ``SPEND`` is in each row's currency, so sum it per currency
+        (:func:`sum_by_currency`), never across.
 
         Args:
-            account: an ad account id or row.
+            account: one ad account (an id, a row of ``ads.ad_accounts()``, a dict), a list
+                of them, or the accounts frame.
             level: ``AD_ACCOUNT``, ``CAMPAIGN``, ``AD_SET`` or ``AD``.
             fields: ``ReportFieldType`` metrics.
             start: first day (DAY), hour (HOUR) or day of the range; UTC.
@@ -258,14 +771,17 @@ class Ads:
             statuses: only entities with these statuses.
             include_parent: add the parent entity's id, name and status.
         """
-        acct = account_id(account)
+        accounts = self._accounts(account)
         fields = list(fields)
-        builder = frames.ReportFrameBuilder(fields, include_parent=include_parent)
-        with _progress(self.progress, f"{level.lower()} report", unit="rows") as bar:
+        builders = {
+            a.id: frames.ReportFrameBuilder(fields, include_parent=include_parent) for a in accounts
+        }
+        desc = f"{level.lower()} report" + (f", {len(accounts)} accounts" if accounts[1:] else "")
+        with self._progress(desc, unit="rows") as bar:
             # The dates go as given: parsed and written once, by the report planner (B5).
-            for page in endpoints.aggregate_report_pages(
+            for acct, page in endpoints.aggregate_report_pages_of_accounts(
                 self.client,
-                acct,
+                [a.id for a in accounts],
                 entity_type=level,
                 fields=fields,
                 granularity=granularity,
@@ -278,9 +794,11 @@ class Ads:
                 include_parent_entity=include_parent,
                 on_page=bar.update,
             ):
-                builder.add_page(page)
-        return builder.frame(sort=True)
+                builders[acct].add_page(page)
+        parts = [_with_account_columns(builders[a.id].frame(sort=True), a, at=0) for a in accounts]
+        return _concat(parts)
 
+    @_instance_method
     def totals(
         self,
         account: Any,
@@ -292,10 +810,18 @@ class Ads:
         end: TimeLike | None = None,
         granularity: str = "LIFETIME",
     ) -> pd.DataFrame:
-        """Return deduplicated totals over up to 50 entities: one row, or one per day (B8)."""
+        """Return deduplicated totals over up to 50 entities: one row, or one per day (B8).
+
+        Totals are of one ad account (one currency); the frame starts with its
+        ``ad_account_id``, ``ad_account_name`` and ``currency_code``.
+
+        Raises:
+            InvalidArgument: more than one account (totals deduplicate within one).
+        """
+        acct = self._single_account(account, "Totals")
         body = endpoints.aggregate_totals(
             self.client,
-            account_id(account),
+            acct.id,
             entity_type=level,
             entity_ids=list(entity_ids),
             fields=list(fields),
@@ -303,8 +829,18 @@ class Ads:
             start=start,
             end=end,
         )
-        return frames.totals_frame(body, list(fields))
+        return _with_account_columns(frames.totals_frame(body, list(fields)), acct, at=0)
 
+    def _single_account(self, account: Any, what: str) -> _Account:
+        accounts = self._accounts(account)
+        if len(accounts) > 1:
+            raise InvalidArgument(
+                f"{what} are of one ad account, and {len(accounts)} were given: pass one "
+                "(for example accounts.iloc[0]), or loop over them."
+            )
+        return accounts[0]
+
+    @_instance_method
     def insights(
         self,
         account: Any,
@@ -319,15 +855,16 @@ class Ads:
         Raises:
             UnprocessableReport: too little data yet (422); try again another day.
         """
+        acct = self._single_account(account, "Insight reports")
         body = endpoints.insight_report(
             self.client,
-            account_id(account),
+            acct.id,
             dimension=dimension,
             fields=list(fields),
             entity_id=entity_id,
             entity_ids_type=entity_ids_type,
         )
-        return frames.insights_frame(body, list(fields))
+        return _with_account_columns(frames.insights_frame(body, list(fields)), acct, at=0)
 
     # -- export ------------------------------------------------------------------------------------
 

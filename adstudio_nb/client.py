@@ -60,13 +60,21 @@ from .exceptions import (
     Unauthorized,
     UnprocessableReport,
 )
-from .pacing import Pacer, RateLimitPolicy, rate_limit_bucket, retry_after_s
+from .pacing import (
+    GENERAL,
+    REPORTING,
+    Pacer,
+    RateLimitPolicy,
+    rate_limit_bucket,
+    retry_after_s,
+)
 from .paging import PagingLimits, ordered_map, parse_json
 from .redaction import Secret, SecretMatcher
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "NOT_ALLOWED_MESSAGE",
+    "WAIT_REASONS",
     "AdsClient",
     "Call",
     "ClientStats",
@@ -95,6 +103,17 @@ NOT_ALLOWED_MESSAGE = (
 )
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _LIMITS_SENTENCE = "Spotify allows 1,500 requests per 30 s, 150 of them to reports."
+
+# Why a client waits, by pacer bucket or retry kind: each completes "waiting 12 s for ...".
+WAIT_REASONS: dict[str, str] = {
+    REPORTING: "Spotify's reporting limit",
+    GENERAL: "Spotify's rate limit",
+    "429": "Spotify's rate limit (it answered: too many requests)",
+    "5xx": "a retry after a Spotify server error",
+    "network": "a retry after a network failure",
+    "timeout": "a retry after a timeout",
+}
+"""Why a client waits, as handed to ``on_wait``: by pacer bucket (B11) or retry kind."""
 
 
 # -- tokens ---------------------------------------------------------------------------------
@@ -480,6 +499,9 @@ class AdsClient:
         clock: monotonic seconds for the pacer and call deadlines (injectable for tests).
         sleep: how to wait for backoffs, rate limits and pacing (injectable for tests); by
             default a wait that an interrupt or :meth:`close` ends at once.
+        on_wait: called as ``on_wait(seconds, reason)`` before every wait (pacing, a 429,
+            a backoff), from the thread that waits; ``reason`` completes "waiting 12 s
+            for ..." (:data:`WAIT_REASONS`). Progress bars show it; it must not block.
     """
 
     def __init__(
@@ -499,6 +521,7 @@ class AdsClient:
         paging_limits: PagingLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
+        on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         if not 1 <= page_size <= 50:
             raise InvalidArgument(f"page_size must be between 1 and 50, not {page_size}.")
@@ -518,6 +541,7 @@ class AdsClient:
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self._sleep = sleep
+        self.on_wait = on_wait
         policy = rate_limits or RateLimitPolicy()
         if not pacing:
             policy = RateLimitPolicy(
@@ -699,6 +723,7 @@ class AdsClient:
                 pause = retry.wait_s
                 if pause is None:  # exponential backoff with jitter
                     pause = self._backoff(max(failures, timeouts))
+                self._announce_wait(pause, WAIT_REASONS[retry.kind])
                 self._pause(pause, cancel)
                 self.stats.add(waited_s=pause)
 
@@ -707,6 +732,16 @@ class AdsClient:
     ) -> Any:
         """Send a GET and return the parsed JSON (see :meth:`request`)."""
         return self.request("GET", path, params=params)
+
+    def sleep(self, seconds: float, reason: str) -> None:
+        """Wait as the client waits between retries: announced, through the injectable sleep.
+
+        For callers that poll (async reports, B8): ``reason`` completes "waiting 12 s for
+        ...", and an interrupt or :meth:`close` ends a real wait at once.
+        """
+        cancel: threading.Event | None = getattr(self._local, "cancel", None)
+        self._announce_wait(seconds, reason)
+        self._pause(seconds, cancel)
 
     def _pause(self, seconds: float, cancel: threading.Event | None) -> None:
         """Wait ``seconds``; an interrupt or :meth:`close` ends a real wait at once."""
@@ -761,8 +796,19 @@ class AdsClient:
             wait = self.pacer.try_acquire(bucket)
             if wait <= 0:
                 return waited
+            self._announce_wait(wait, WAIT_REASONS[bucket])
             self._pause(wait, cancel)
             waited += wait
+
+    def _announce_wait(self, seconds: float, reason: str) -> None:
+        """Tell :attr:`on_wait` about a wait; a failing callback never fails the request."""
+        hook = self.on_wait
+        if hook is None or seconds <= 0:
+            return
+        try:
+            hook(seconds, reason)
+        except Exception:  # a display problem must not stop the data
+            log.warning("The on_wait callback failed", exc_info=True)
 
     def _read_body(self, response: requests.Response, where: str, deadline: float) -> bytes:
         """Read a streamed body, decoded, within the deadline and the size cap."""

@@ -47,8 +47,10 @@ from .paging import (
 __all__ = [
     "MAX_TOTALS_IDS",
     "Listing",
+    "account_report_parts",
     "ad_account",
     "aggregate_report_pages",
+    "aggregate_report_pages_of_accounts",
     "aggregate_totals",
     "all_ad_accounts",
     "business_ad_accounts",
@@ -301,18 +303,39 @@ def report_parts(
         IncompleteReport: a part could not be followed to its end; its ``items`` hold the
             rows of every part up to and including the one that stopped.
     """
-    path = f"/ad_accounts/{_segment(ad_account_id)}/aggregate_reports"
-    what = f"the report of ad account {ad_account_id}"
+    jobs = [(ad_account_id, part) for part in parts]
+    for _account, pages in account_report_parts(client, jobs, on_page=on_page):
+        yield pages
+
+
+def account_report_parts(
+    client: AdsClient,
+    jobs: Sequence[tuple[str, ReportPart]],
+    *,
+    on_page: OnPage | None = None,
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Fetch the report parts of several ad accounts side by side; yield ``(account, pages)``.
+
+    As :func:`report_parts`, for ``(ad_account_id, part)`` jobs of any accounts: every part
+    of every account shares the client's threads and the reporting limit (B11), and each
+    job's pages come back in the jobs' order.
+
+    Raises:
+        IncompleteReport: a part could not be followed to its end; its ``items`` hold the
+            rows of every job up to and including the one that stopped.
+    """
     limits = client.paging_limits
     with client.call() as call:
         deadline = client.clock() + limits.max_seconds
 
-        def fetch_part(part: ReportPart) -> list[dict[str, Any]]:
+        def fetch_part(job: tuple[str, ReportPart]) -> tuple[str, list[dict[str, Any]]]:
+            account, part = job
+            path = f"/ad_accounts/{_segment(account)}/aggregate_reports"
             pages = []
             walk = iter_continuation_pages(
                 lambda params: call.get(path, params),
                 part.params(client.page_size),
-                what=what,
+                what=f"the report of ad account {account}",
                 limits=limits,
                 clock=client.clock,
                 deadline=deadline,
@@ -321,14 +344,14 @@ def report_parts(
                 if on_page is not None:
                     on_page(len(items_of(page, "rows")))
                 pages.append(page)
-            return pages
+            return account, pages
 
         rows: list[Any] = []
         try:
-            for pages in call.map(fetch_part, parts):
+            for account, pages in call.map(fetch_part, jobs):
                 for page in pages:
                     rows.extend(page.get("rows") or [])
-                yield pages
+                yield account, pages
         except IncompleteReport as exc:
             exc.items = rows + exc.items
             raise
@@ -359,6 +382,50 @@ def aggregate_report_pages(
     with ``split`` the range is also cut into more windows so that parts can run side by
     side.
     """
+    for _account, page in aggregate_report_pages_of_accounts(
+        client,
+        [ad_account_id],
+        entity_type=entity_type,
+        fields=fields,
+        granularity=granularity,
+        start=start,
+        end=end,
+        entity_ids=entity_ids,
+        entity_ids_type=entity_ids_type,
+        statuses=statuses,
+        entity_status_type=entity_status_type,
+        include_parent_entity=include_parent_entity,
+        split=split,
+        on_page=on_page,
+    ):
+        yield page
+
+
+def aggregate_report_pages_of_accounts(
+    client: AdsClient,
+    ad_account_ids: Sequence[str],
+    *,
+    entity_type: str,
+    fields: Sequence[str],
+    granularity: str = "LIFETIME",
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    entity_ids: Sequence[str] | None = None,
+    entity_ids_type: str | None = None,
+    statuses: Sequence[str] | None = None,
+    entity_status_type: str | None = None,
+    include_parent_entity: bool = False,
+    split: bool = True,
+    on_page: OnPage | None = None,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(ad_account_id, page)`` for the same aggregate report of several accounts (B5).
+
+    The report is planned once (as :func:`aggregate_report_pages`) and every account's parts
+    are fetched side by side under the reporting limit (B11); the pages come account by
+    account, in the accounts' order.
+    """
+    accounts = list(ad_account_ids)
+    target = 2 * client.max_workers
     parts = plan_report_parts(
         entity_type=entity_type,
         fields=list(fields),
@@ -370,11 +437,14 @@ def aggregate_report_pages(
         statuses=_ids(statuses),
         entity_status_type=entity_status_type,
         include_parent_entity=include_parent_entity,
-        target_parts=2 * client.max_workers if split else 1,
+        # The threads are shared by all accounts: fewer windows each when there are many.
+        target_parts=max(1, -(-target // max(1, len(accounts)))) if split else 1,
         page_size=client.page_size,
     )
-    for pages in report_parts(client, ad_account_id, parts, on_page=on_page):
-        yield from pages
+    jobs = [(account, part) for account in accounts for part in parts]
+    for account, pages in account_report_parts(client, jobs, on_page=on_page):
+        for page in pages:
+            yield account, page
 
 
 def aggregate_totals(

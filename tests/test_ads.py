@@ -49,6 +49,13 @@ def test_b1_businesses_and_ad_accounts(ads: Ads, account: pd.Series) -> None:
     assert accounts["billing_city"].notna().all()
 
 
+def _with_account_columns(names: list[str]) -> list[str]:
+    """A listing's columns: its spec's, with the account's name and currency after its id."""
+    at = names.index("ad_account_id") + 1
+    extra = [c for c in ("ad_account_name", "currency_code") if c not in names]
+    return [*names[:at], *extra, *names[at:]]
+
+
 @pytest.mark.parametrize(
     ("method", "spec"),
     [
@@ -61,7 +68,7 @@ def test_b3_listings_are_complete_unique_and_typed(
     ads: Ads, account: pd.Series, method: str, spec
 ) -> None:
     df = getattr(ads, method)(account)
-    assert list(df.columns) == [c.name for c in spec]
+    assert list(df.columns) == _with_account_columns([c.name for c in spec])
     assert df["id"].is_unique and (df["ad_account_id"] == account["id"]).all()
     kind = {"campaigns": "campaigns", "ad_sets": "ad_sets", "ads": "ads"}[method]
     raw = ads.client.get(f"/ad_accounts/{account['id']}/{kind}", {"limit": 1})
@@ -102,7 +109,8 @@ def test_b5_empty_report_has_columns_and_dtypes(ads: Ads, account: pd.Series) ->
     df = ads.report(account, fields=FIELDS, start=day, end=day, statuses=["PAUSED"], level="AD")
     expected = frames.empty_report_frame(FIELDS)
     assert len(df) == 0
-    assert df.dtypes.astype(str).tolist() == expected.dtypes.astype(str).tolist()
+    assert list(df.columns[:3]) == ["ad_account_id", "ad_account_name", "currency_code"]
+    assert df.dtypes.astype(str).tolist() == ["string"] * 3 + expected.dtypes.astype(str).tolist()
 
 
 def test_b8_totals_and_insights(ads: Ads, account: pd.Series) -> None:
@@ -143,11 +151,13 @@ def test_progress_bar_is_closed_when_a_load_fails(
     monkeypatch.setattr(ads_module._Progress, "close", spy)
     with (
         Ads.from_token(
-            shared_sandbox.api_base_url, access_token(shared_sandbox), pacing=False
+            shared_sandbox.api_base_url, access_token(shared_sandbox), pacing=False, progress=True
         ) as a,
         pytest.raises(NotFound),
     ):
-        a.ad_sets("00000000-0000-4000-8000-000000000000")
+        # Name and currency given: no look-up first, the listing itself fails.
+        unknown = {"id": "00000000-0000-4000-8000-000000000000", "name": "Gone"}
+        a.ad_sets({**unknown, "currency_code": "USD"})
     assert closed == [True]
 
 
