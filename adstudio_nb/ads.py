@@ -606,7 +606,12 @@ class Ads:
 
     @classmethod
     def connect(
-        cls, settings: Any = None, *, progress: bool | None = None, **client_options: Any
+        cls,
+        settings: Any = None,
+        *,
+        progress: bool | None = None,
+        on_wait: Callable[[WaitNotice], None] | None = None,
+        **client_options: Any,
     ) -> Ads:
         """Connect with the configured settings and stored login (``config``, ``auth``).
 
@@ -614,6 +619,7 @@ class Ads:
             settings: a ``config.Settings``; by default ``config.load_settings()`` (the
                 embedded sandbox when nothing is configured).
             progress: show progress bars (by default in a notebook only).
+            on_wait: told of every wait worth saying (see :class:`Ads`).
             **client_options: passed to :class:`~adstudio_nb.client.AdsClient`.
 
         Raises:
@@ -626,7 +632,7 @@ class Ads:
         settings = settings or load_settings()
         flow = OAuthFlow(settings)
         client = AdsClient(settings.api_base_url, flow, **client_options)
-        return cls(client, progress=progress)
+        return cls(client, progress=progress, on_wait=on_wait)
 
     @classmethod
     def from_token(
@@ -635,11 +641,17 @@ class Ads:
         token: str | TokenSource,
         *,
         progress: bool | None = None,
+        on_wait: Callable[[WaitNotice], None] | None = None,
         **client_options: Any,
     ) -> Ads:
-        """Connect with an access token (or any token source) obtained elsewhere."""
+        """Connect with an access token (or any token source) obtained elsewhere.
+
+        ``progress`` and ``on_wait`` are as for :class:`Ads`; ``client_options`` go to
+        :class:`~adstudio_nb.client.AdsClient`.
+        """
         source = StaticToken(token) if isinstance(token, str) else token
-        return cls(AdsClient(api_base_url, source, **client_options), progress=progress)
+        client = AdsClient(api_base_url, source, **client_options)
+        return cls(client, progress=progress, on_wait=on_wait)
 
     def close(self) -> None:
         """Close the client's connections and threads."""

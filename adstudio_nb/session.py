@@ -576,9 +576,8 @@ class Session:
                 return self._ads
             old = self._detach_ads()
             settings = flow.settings
-            self._ads = Ads(
-                AdsClient(settings.api_base_url, _SessionTokens(self, flow)), progress=False
-            )
+            # Progress bars as Ads decides: in a notebook, not in a terminal (the CLI).
+            self._ads = Ads(AdsClient(settings.api_base_url, _SessionTokens(self, flow)))
             self._ads_serial = self._login_serial
             ads = self._ads
         _close_ads(old)

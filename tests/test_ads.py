@@ -3,7 +3,9 @@ are accepted as id or row, progress bars close on error, exports keep dtypes."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,9 @@ import pytest
 
 from adstudio_nb import ads as ads_module
 from adstudio_nb import frames
-from adstudio_nb.ads import Ads, account_id
-from adstudio_nb.exceptions import AdStudioError, NotFound, UnprocessableReport
+from adstudio_nb.ads import Ads, WaitNotice, account_id
+from adstudio_nb.client import WAIT_REASONS, AdsClient, RateLimitPolicy, StaticToken
+from adstudio_nb.exceptions import AdStudioError, InvalidArgument, NotFound, UnprocessableReport
 from adstudio_nb.sandbox import Sandbox
 from tests.helpers import access_token
 
@@ -300,3 +303,263 @@ def test_b8_totals_over_more_than_50_ids_is_a_typed_error(ads: Ads, account: pd.
         ads.totals(account, [f"id-{n}" for n in range(51)])
     with pytest.raises(AdStudioError, match="ad account"):
         ads.campaigns(42)
+
+
+# -- across accounts: one account, a list, or the accounts frame (B1-B5) --------------------------
+
+
+@pytest.fixture(scope="module")
+def accounts(ads: Ads) -> pd.DataFrame:
+    return ads.ad_accounts()
+
+
+def _three_in_two_currencies(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Two EUR accounts of two businesses and one USD account of the seeded demo data."""
+    eur = accounts[accounts["currency_code"] == "EUR"].drop_duplicates("business_id").iloc[:2]
+    usd = accounts[accounts["currency_code"] == "USD"].iloc[:1]
+    picked = pd.concat([usd, eur])
+    assert len(picked) == 3 and picked["currency_code"].nunique() == 2
+    return picked
+
+
+def test_b5_report_across_three_accounts_in_two_currencies(
+    ads: Ads, accounts: pd.DataFrame
+) -> None:
+    """B5/B7: one report over three accounts in USD and EUR: each row says its account and
+    currency, the rows equal the accounts' own reports, and spend sums per currency."""
+    picked = _three_in_two_currencies(accounts)
+    options: dict[str, Any] = {"fields": FIELDS, "start": _day(ads, 6), "end": _day(ads, 2)}
+    together = ads.report(picked, **options)
+    assert list(together.columns[:3]) == ["ad_account_id", "ad_account_name", "currency_code"]
+    assert list(together["ad_account_id"].unique()) == list(picked["id"])  # the accounts' order
+    for _, account in picked.iterrows():
+        rows = together[together["ad_account_id"] == account["id"]].reset_index(drop=True)
+        assert len(rows) > 0
+        assert set(rows["currency_code"]) == {account["currency_code"]}
+        assert set(rows["ad_account_name"]) == {account["name"]}
+        alone = ads.report(account["id"], **options)  # an id alone: name and currency looked up
+        pd.testing.assert_frame_equal(rows, alone)
+    by_currency = ads_module.sum_by_currency(together)
+    assert sorted(by_currency["currency_code"]) == ["EUR", "USD"]
+    eur = together[together["currency_code"] == "EUR"]["spend"].sum()
+    got = by_currency.set_index("currency_code").loc["EUR", "spend"]
+    assert got == pytest.approx(eur)
+    assert "ctr" not in by_currency.columns  # a rate does not add up
+    with pytest.raises(AdStudioError, match="do not add up"):
+        ads_module.sum_by_currency(together, metrics=["ctr"])
+
+
+def test_report_of_the_accounts_frame_itself(ads: Ads, accounts: pd.DataFrame) -> None:
+    """ads.report(ads.ad_accounts(), ...) once raised pandas' "truth value of a Series is
+    ambiguous": now it is the report of every account, each row with its currency."""
+    report = ads.report(
+        accounts,
+        fields=["IMPRESSIONS", "SPEND"],
+        granularity="LIFETIME",
+        start=_day(ads, 8),
+        end=_day(ads, 1),
+        level="CAMPAIGN",
+    )
+    assert set(report["ad_account_id"]) == set(accounts["id"])
+    currency = dict(zip(accounts["id"], accounts["currency_code"], strict=True))
+    assert (report["currency_code"] == report["ad_account_id"].map(currency)).all()
+
+
+@pytest.mark.parametrize("method", ["campaigns", "ad_sets", "ads"])
+def test_b3_every_listing_of_several_accounts_says_whose_rows(
+    ads: Ads, accounts: pd.DataFrame, method: str
+) -> None:
+    picked = _three_in_two_currencies(accounts)
+    for given in (picked, list(picked["id"]), picked["id"], [r for _, r in picked.iterrows()]):
+        frame = getattr(ads, method)(given)
+        assert list(frame["ad_account_id"].unique()) == list(picked["id"])
+        expected = frame["ad_account_id"].map(dict(zip(picked["id"], picked["name"], strict=True)))
+        assert (frame["ad_account_name"] == expected).all()
+        assert frame["currency_code"].notna().all()
+        assert str(frame["ad_account_name"].dtype) == "string"
+
+
+def test_a_listing_asked_of_the_class_is_a_sentence(accounts: pd.DataFrame) -> None:
+    """Ads.campaigns(accounts) (on the class, not a connected Ads) once raised a bare
+    TypeError about a missing argument; now it says how to call it."""
+    with pytest.raises(InvalidArgument, match=r"ads = adstudio_nb.connect\(\)") as caught:
+        Ads.campaigns(accounts)
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(InvalidArgument, match="connected Ads"):
+        Ads.report(accounts, fields=["CLICKS"])
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        (42, "int is none of these"),
+        (None, "NoneType is none of these"),
+        ([], "No ad account given"),
+        ("", "id is empty"),
+        (["27a7f345", 42], "a int is none of these"),
+        (pd.DataFrame({"name": ["x"]}), "no 'id' column"),
+        ({"name": "no id"}, "has no id"),
+    ],
+)
+def test_an_account_of_an_unknown_kind_is_a_sentence(ads: Ads, given: Any, words: str) -> None:
+    with pytest.raises(InvalidArgument, match=words) as caught:
+        ads.campaigns(given)
+    message = str(caught.value)
+    assert message.endswith(".") and "Traceback" not in message
+
+
+def test_an_empty_accounts_frame_is_a_sentence(ads: Ads, accounts: pd.DataFrame) -> None:
+    """A user without an ad account (or a filter that matched none) gets a sentence."""
+    for call in (ads.campaigns, ads.report):
+        with pytest.raises(InvalidArgument, match="accounts frame is empty"):
+            call(accounts.iloc[:0])
+
+
+def test_an_id_alone_is_looked_up_once_and_the_same_account_twice_counts_once(
+    shared_sandbox: Sandbox, accounts: pd.DataFrame
+) -> None:
+    with Ads.from_token(
+        shared_sandbox.api_base_url, access_token(shared_sandbox), pacing=False, progress=False
+    ) as fresh:
+        ident = accounts["id"].iloc[0]
+        first = fresh.campaigns(ident)
+        after_first = fresh.client.stats.snapshot()["requests"]
+        twice = fresh.campaigns([ident, ident])
+        requests = fresh.client.stats.snapshot()["requests"] - after_first
+    pd.testing.assert_frame_equal(first, twice)
+    assert set(first["ad_account_name"]) == {accounts["name"].iloc[0]}
+    pages = -(-len(first) // 50)
+    assert requests == pages  # no second look-up of the account
+
+
+def test_b8_totals_carry_the_account_and_refuse_several(ads: Ads, account: pd.Series) -> None:
+    ids = list(ads.ad_sets(account)["id"][:3])
+    totals = ads.totals(account, ids, start=_day(ads, 5), end=_day(ads, 2))
+    assert totals.loc[0, "currency_code"] == account["currency_code"]
+    with pytest.raises(InvalidArgument, match="one ad account"):
+        ads.totals(ads.ad_accounts().iloc[:2], ids)
+
+
+# -- waits you can see (B11) ----------------------------------------------------------------------
+
+
+class _VirtualTime:
+    """A clock and a sleep for a client: sleeping moves the clock, nobody waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
+
+
+def test_b11_a_12_s_wait_for_the_reporting_limit_is_said_with_its_reason(
+    shared_sandbox: Sandbox, accounts: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """B11: with one reporting request per 12 s window, the second report request waits 12 s;
+    the wait reaches on_wait, the log and the progress bar, with its reason."""
+    time = _VirtualTime()
+    notices: list[WaitNotice] = []
+    with Ads.from_token(
+        shared_sandbox.api_base_url,
+        access_token(shared_sandbox),
+        rate_limits=RateLimitPolicy(window_s=12, reporting_limit=1),
+        clock=time.clock,
+        sleep=time.sleep,
+        max_workers=1,
+        progress=True,
+        on_wait=notices.append,
+    ) as a:
+        report = a.report(
+            accounts.iloc[:2],
+            fields=["CLICKS"],
+            granularity="LIFETIME",
+            start=_day(a, 3),
+            end=_day(a, 1),
+            level="AD_ACCOUNT",
+        )
+    assert len(report) == 2
+    assert notices == [WaitNotice(12.0, "Spotify's reporting limit")]
+    assert notices[0].message == "waiting 12 s for Spotify's reporting limit"
+    assert time.slept == [12.0]
+    assert "waiting 12 s for Spotify's reporting limit" in capsys.readouterr().err  # the bar
+
+
+def _server(answers: list[tuple[int, dict[str, str], bytes]]) -> tuple[HTTPServer, str]:
+    """A real HTTP server on 127.0.0.1 that gives ``answers`` in turn (the last one again)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers, body = answers.pop(0) if len(answers) > 1 else answers[0]
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/v3"
+
+
+def test_b11_a_429s_wait_is_said_and_a_short_backoff_is_not() -> None:
+    """B11: a 429 asking for 12 s is said as such; a quarter-second backoff after a 503 is not
+    worth a word (under a second)."""
+    error = b'{"sp_trace_id": "t", "messages": ["no"]}'
+    server, url = _server(
+        [
+            (429, {"Retry-After": "12"}, error),
+            (503, {}, error),
+            (200, {}, b'{"businesses": []}'),
+        ]
+    )
+    time = _VirtualTime()
+    notices: list[WaitNotice] = []
+    said: list[tuple[float, str]] = []
+    try:
+        client = AdsClient(url, StaticToken("t"), clock=time.clock, sleep=time.sleep, seed=1)
+        client.on_wait = lambda s, why: said.append((s, why))
+        with Ads(client, on_wait=notices.append) as a:
+            assert a.businesses().empty
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [reason for _, reason in said] == [WAIT_REASONS["429"], WAIT_REASONS["5xx"]]
+    assert notices == [WaitNotice(12.0, WAIT_REASONS["429"])]
+    assert notices[0].message == (
+        "waiting 12 s for Spotify's rate limit (it answered: too many requests)"
+    )
+
+
+def test_progress_bars_show_in_a_notebook_only(
+    shared_sandbox: Sandbox, account: pd.Series, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Progress bars by default: on in a Jupyter kernel, off in a terminal or a test run."""
+    made: list[bool] = []
+    original = ads_module._Progress.__init__
+
+    def spy(self: Any, enabled: bool, *args: Any, **kwargs: Any) -> None:
+        made.append(enabled)
+        original(self, False, *args, **kwargs)  # no real bar in the test's output
+
+    monkeypatch.setattr(ads_module._Progress, "__init__", spy)
+    with Ads.from_token(shared_sandbox.api_base_url, access_token(shared_sandbox)) as a:
+        assert a.progress is None and not ads_module.in_notebook()
+        a.campaigns(account)
+        monkeypatch.setattr(ads_module, "in_notebook", lambda: True)
+        a.campaigns(account)
+        with a.watch(bars=False):  # a panel that shows its own progress
+            a.campaigns(account)
+    assert made == [False, True, False]
