@@ -878,6 +878,327 @@ class Ads:
         )
         return _with_account_columns(frames.insights_frame(body, list(fields)), acct, at=0)
 
+    # -- the rest of the read surface (B2, B3): one object, listings, people, lookups ----------
+
+    def _one(self, account: Any, collection: str, object_id: str, build: Any) -> pd.Series:
+        acct = self._single_account(account, f"One of {collection.replace('_', ' ')}")
+        body = endpoints.account_object(self.client, acct.id, collection, object_id)
+        frame = build([body], ad_account_id=acct.id)
+        at = list(frame.columns).index("ad_account_id") if "ad_account_id" in frame else 1
+        return _with_account_columns(frame, acct, at=at).iloc[0]
+
+    @_instance_method
+    def campaign(self, account: Any, campaign_id: str) -> pd.Series:
+        """Return one campaign of an ad account as a row (B2)."""
+        return self._one(account, "campaigns", campaign_id, frames.campaigns_frame)
+
+    @_instance_method
+    def ad_set(self, account: Any, ad_set_id: str) -> pd.Series:
+        """Return one ad set of an ad account as a row, frequency caps as columns (B2)."""
+        return self._one(account, "ad_sets", ad_set_id, frames.ad_sets_frame)
+
+    @_instance_method
+    def ad(self, account: Any, ad_id: str) -> pd.Series:
+        """Return one ad of an ad account as a row (B2)."""
+        return self._one(account, "ads", ad_id, frames.ads_frame)
+
+    @_instance_method
+    def asset(self, account: Any, asset_id: str) -> pd.Series:
+        """Return one asset (image, audio or video) of an ad account as a row (B2)."""
+        return self._one(account, "assets", asset_id, frames.assets_frame)
+
+    @_instance_method
+    def audience(self, account: Any, audience_id: str) -> pd.Series:
+        """Return one audience of an ad account as a row (B2)."""
+        return self._one(account, "audiences", audience_id, frames.audiences_frame)
+
+    @_instance_method
+    def business(self, business: Any) -> pd.Series:
+        """Return one business as a row (an id, or a row of ``ads.businesses()``; B1)."""
+        ids = _business_ids(business)
+        if len(ids) != 1:
+            raise InvalidArgument(f"Pass one business, not {len(ids)}: loop over them.")
+        return frames.businesses_frame([endpoints.business(self.client, ids[0])]).iloc[0]
+
+    def _account_listing(
+        self,
+        account: Any,
+        suffix: str,
+        items_key: str,
+        params: Mapping[str, Any],
+        build: Callable[..., pd.DataFrame],
+    ) -> pd.DataFrame:
+        """Walk one listing below ``/ad_accounts/{id}/`` of one or many accounts (B3)."""
+        accounts = self._accounts(account)
+        what = items_key.replace("_", " ")
+        desc = f"{what} of {accounts[0].name or accounts[0].id[:8]}"
+        if len(accounts) > 1:
+            desc = f"{what} of {len(accounts)} accounts"
+        with self._progress(desc, unit=what) as bar:
+            chunks = endpoints.list_account_items_many(
+                self.client, [a.id for a in accounts], suffix, items_key, params, on_page=bar.update
+            )
+        return self._per_account(accounts, chunks, build)
+
+    @staticmethod
+    def _per_account(
+        accounts: Sequence[Any], chunks: Sequence[Any], build: Callable[..., pd.DataFrame]
+    ) -> pd.DataFrame:
+        parts = []
+        for acct, items in zip(accounts, chunks, strict=True):
+            frame = build(items, ad_account_id=acct.id)
+            columns = list(frame.columns)
+            at = columns.index("ad_account_id") if "ad_account_id" in columns else 1
+            parts.append(_with_account_columns(frame, acct, at=at))
+        return _concat(parts)
+
+    @_instance_method
+    def assets(self, account: Any, **filters: Any) -> pd.DataFrame:
+        """Return the assets of one or more ad accounts: images, audio and video in one frame.
+
+        Type-specific columns (``audio_type``, ``duration_ms``, ``aspect_ratio``, ``width``,
+        ``height``, ``has_audio``, ``thumbnail_url``) are NA where the type has no such field
+        (:func:`~adstudio_nb.frames.assets_frame`). ``filters`` as in the spec
+        (``asset_types=["IMAGE"]``, ``statuses``, ``aspect_ratios``, ``name``).
+        """
+        # B3: oldest first, so assets uploaded while paging land after the pages already read.
+        params = {"sort_field": "CREATED_AT", "sort_direction": "ASC", **filters}
+        return self._account_listing(account, "assets", "assets", params, frames.assets_frame)
+
+    @_instance_method
+    def audiences(self, account: Any, **filters: Any) -> pd.DataFrame:
+        """Return the audiences of one or more ad accounts (B3); ``filters`` as in the spec."""
+        # Least recently updated first: an audience updated while paging moves to the end.
+        params = {"sort_field": "UPDATED_AT", "sort_direction": "ASC", **filters}
+        return self._account_listing(
+            account, "audiences", "audiences", params, frames.audiences_frame
+        )
+
+    @_instance_method
+    def campaign_drafts(self, account: Any, **filters: Any) -> pd.DataFrame:
+        """Return the draft campaigns (unpublished edits) of one or more ad accounts (B3)."""
+        params = {"sort_field": "CREATED_AT", "sort_direction": "ASC", **filters}
+        return self._account_listing(
+            account, "drafts/campaigns", "campaign_drafts", params, frames.campaign_drafts_frame
+        )
+
+    @_instance_method
+    def ad_set_drafts(self, account: Any, **filters: Any) -> pd.DataFrame:
+        """Return the draft ad sets of one or more ad accounts, as :meth:`ad_sets` shapes them."""
+        return self._account_listing(
+            account, "drafts/ad_sets", "ad_set_drafts", filters, frames.ad_set_drafts_frame
+        )
+
+    @_instance_method
+    def ad_drafts(self, account: Any, **filters: Any) -> pd.DataFrame:
+        """Return the draft ads of one or more ad accounts (B3)."""
+        return self._account_listing(
+            account, "drafts/ads", "ad_drafts", filters, frames.ad_drafts_frame
+        )
+
+    @_instance_method
+    def change_history(self, account: Any, **filters: Any) -> pd.DataFrame:
+        """Return the change history of one or more ad accounts, one row per field change.
+
+        Oldest first. ``filters`` as in the spec (``entity_type="AD_SET"``,
+        ``change_category="BUDGET"``, ``created_gte="2026-01-01T00:00:00Z"``, ...); see
+        :func:`~adstudio_nb.frames.change_history_frame` for the columns.
+        """
+        # B3: oldest first, so changes made while paging land after the pages already read.
+        params = {"sort_field": "TIMESTAMP", "sort_direction": "ASC", **filters}
+        return self._account_listing(
+            account, "change_history", "change_history", params, frames.change_history_frame
+        )
+
+    @_instance_method
+    def ad_account_members(self, account: Any) -> pd.DataFrame:
+        """Return the members of one or more ad accounts, with their roles."""
+        accounts = self._accounts(account)
+        chunks = endpoints.ad_account_members_many(self.client, [a.id for a in accounts])
+        return self._per_account(accounts, chunks, frames.ad_account_members_frame)
+
+    def _business_listing(
+        self,
+        business: Any,
+        suffix: str,
+        items_key: str,
+        build: Callable[..., pd.DataFrame],
+        *,
+        paged: bool = False,
+        params: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        ids = _business_ids(business) if business is not None else None
+        if ids is None:
+            ids = [str(b.get("id")) for b in endpoints.businesses(self.client) if b.get("id")]
+        chunks = endpoints.business_listings(
+            self.client, ids, suffix, items_key, params, paged=paged
+        )
+        parts = [build(items, business_id=b) for b, items in zip(ids, chunks, strict=True)]
+        return _concat(parts) if parts else build([], business_id=None)
+
+    @_instance_method
+    def business_members(self, business: Any = None) -> pd.DataFrame:
+        """Return the members of one or more businesses (all the user's by default)."""
+        return self._business_listing(business, "members", "members", frames.business_members_frame)
+
+    @_instance_method
+    def invitations(self, business: Any = None) -> pd.DataFrame:
+        """Return the pending invitations of one or more businesses, one row per ad account.
+
+        Spotify shows invitations to business admins only: a business where the user is not
+        an admin raises, so pass the businesses you administer (by default: all of them).
+
+        Raises:
+            APIError: a business answered 403 (you are not its admin).
+        """
+        return self._business_listing(
+            business, "invitations", "business_invitations", frames.invitations_frame
+        )
+
+    @_instance_method
+    def datasets(self, business: Any = None) -> pd.DataFrame:
+        """Return the measurement datasets (pixel and Conversions API) of one or more businesses."""
+        return self._business_listing(business, "datasets", "datasets", frames.datasets_frame)
+
+    @_instance_method
+    def pixels(self, business: Any = None) -> pd.DataFrame:
+        """Return the pixels of one or more businesses (B3: paged by offset)."""
+        return self._business_listing(business, "pixels", "pixels", frames.pixels_frame, paged=True)
+
+    @_instance_method
+    def mobile_apps(self, business: Any = None) -> pd.DataFrame:
+        """Return the mobile apps of one or more businesses."""
+        return self._business_listing(
+            business, "mobile_apps", "mobile_apps", frames.mobile_apps_frame
+        )
+
+    @_instance_method
+    def targets(
+        self,
+        kind: str,
+        *,
+        ids: Sequence[str] | None = None,
+        q: str | None = None,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """Return a targeting lookup as a frame: ``ads.targets("genres")``, by id or keyword.
+
+        Args:
+            kind: ``artists``, ``genres``, ``geos``, ``interests``, ``languages``,
+                ``playlists``, ``episode_topics`` or ``sensitive_topics``.
+            ids: only these entries.
+            q: a keyword (part of the name, any case).
+            **params: the lookup's other parameters as in the spec (geos:
+                ``country_code="US"``, ``types=["CITY"]``, ``language="en"``).
+
+        Raises:
+            InvalidArgument: an unknown kind, or artists or geos without a query.
+        """
+        items = endpoints.target_lookup(self.client, kind, ids=ids, q=q, params=params)
+        return frames.targets_frame(items, kind)
+
+    @_instance_method
+    def podcast_shows(
+        self, *, market: str, q: str | None = None, ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Return podcast shows available in ``market`` (``"US"``), by keyword or id."""
+        items = endpoints.podcast_shows(self.client, market=market, ids=ids, q=q)
+        return frames.podcast_shows_frame(items)
+
+    @_instance_method
+    def ad_categories(self, q: str | None = None) -> pd.DataFrame:
+        """Return the ad categories an ad set's ``category`` names, or those matching ``q``."""
+        return frames.ad_categories_frame(endpoints.ad_categories(self.client, q))
+
+    @_instance_method
+    def ad_set_targets(self, account: Any, *, names: bool = True, **filters: Any) -> pd.DataFrame:
+        """Return the targets of the ad sets of one or more accounts: one row per value.
+
+        A long frame (:func:`~adstudio_nb.frames.ad_set_targets_frame`): ``ad_set_id``,
+        the account columns, ``target_type`` (``GENRE``, ``AUDIENCE``, ``AGE_RANGE``, ...),
+        ``value_id``, ``value_name``, ``value_min``/``value_max`` and ``filter_option``.
+
+        Args:
+            account: one or more ad accounts.
+            names: look the values' display names up (genres, geos, audiences, ...: a few
+                requests more); False leaves ``value_name`` NA.
+            **filters: the ad set filters, as for :meth:`ad_sets`.
+        """
+        params = {"sort_field": "CREATED_AT", "sort_direction": "ASC", **filters}
+        accounts = self._accounts(account)
+        with self._progress(f"ad set targets of {len(accounts)} accounts", unit="ad sets") as bar:
+            chunks = endpoints.list_objects_many(
+                self.client, [a.id for a in accounts], "ad_sets", params, on_page=bar.update
+            )
+        plain = [frames.ad_set_targets_frame(items) for items in chunks]
+        lookup: dict[tuple[str, str], str] = {}
+        if names and any(len(p) for p in plain):
+            wanted: dict[str, set[str]] = {}
+            for part in plain:
+                for kind, value in zip(part["target_type"], part["value_id"], strict=True):
+                    if isinstance(value, str):
+                        wanted.setdefault(str(kind), set()).add(value)
+            lookup = endpoints.target_names(self.client, wanted)
+            if wanted.keys() & {"AUDIENCE", "AUDIENCE_EXCLUSION"}:
+                audiences = endpoints.list_objects_many(
+                    self.client, [a.id for a in accounts], "audiences"
+                )
+                for audience in (x for chunk in audiences for x in chunk):
+                    for kind in ("AUDIENCE", "AUDIENCE_EXCLUSION"):
+                        if isinstance(audience.get("name"), str):
+                            lookup[(kind, str(audience.get("id")))] = audience["name"]
+
+        def build(items: Any, *, ad_account_id: str) -> pd.DataFrame:
+            return frames.ad_set_targets_frame(
+                items, ad_account_id=ad_account_id, names=lookup or None
+            )
+
+        return self._per_account(accounts, chunks, build)
+
+    @_instance_method
+    def raw(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        items_key: str | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """Call any Ads API endpoint the toolkit does not wrap; get its JSON, every page of it.
+
+        Paced under the rate limits, retried (429, 5xx, dropped connections), refreshed on
+        401, errors typed as everywhere (B9-B11). A GET that pages is followed to the end and
+        gives the list of all pages' items: offset paging (a ``paging`` object, or
+        ``offset``/``page_size``; B3) or continuation tokens (B6), told apart by the first
+        answer. Any other answer comes back as parsed JSON (:func:`~.endpoints.raw`).
+
+        Args:
+            method: ``GET`` (paged), or another method (sent once).
+            path: below the API base, ids filled in; a full URL is refused so that the
+                token never leaves the Ads API.
+            params: query parameters (lists as repeated keys, B4).
+            items_key: the key of the items when the answer holds several lists.
+            json_body: the body of a method other than GET.
+
+        Example:
+            >>> members = ads.raw("GET", f"/businesses/{business_id}/members")  # doctest: +SKIP
+            >>> len(members)  # every member, all pages  # doctest: +SKIP
+            6
+            >>> path = f"/ad_accounts/{account_id}/experiment_availability"  # doctest: +SKIP
+            >>> ads.raw("GET", path)  # doctest: +SKIP
+            {'ad_account_id': '27a7...', 'can_create_cls': True, ...}
+
+        Raises:
+            InvalidArgument: a full URL, an unfilled ``{placeholder}``, or a paged answer with
+                several lists and no ``items_key``.
+            APIError: the API's error, typed (``NotFound``, ``BadRequest``, ``RateLimited``).
+            IncompleteResult: the pages could not all be read; ``items`` has what came.
+        """
+        return endpoints.raw(
+            self.client, method, path, params, items_key=items_key, json_body=json_body
+        )
+
     # -- export ------------------------------------------------------------------------------------
 
     @staticmethod
@@ -894,3 +1215,32 @@ class Ads:
     def read_csv(path: str | Path) -> pd.DataFrame:
         """Read a CSV written by :meth:`to_csv` with its dtypes (:func:`~.export.read_csv`)."""
         return export.read_csv(path)
+
+
+def _business_ids(value: Any) -> list[str]:
+    """Read one or many businesses (an id, a row or dict with ``id``, a list, the frame).
+
+    Raises:
+        InvalidArgument: something that names no business.
+    """
+    if isinstance(value, pd.DataFrame):
+        if "id" not in value.columns:
+            raise InvalidArgument(
+                "This frame has no 'id' column: pass ads.businesses() or some of its rows."
+            )
+        items: list[Any] = value["id"].tolist()
+    elif isinstance(value, (list, tuple, set, frozenset, pd.Index)):
+        items = list(value)
+    else:
+        items = [value]
+    out: list[str] = []
+    for item in items:
+        ident = item.get("id") if isinstance(item, (pd.Series, Mapping)) else item
+        if not isinstance(ident, str) or not ident.strip():
+            raise InvalidArgument(
+                "Pass a business as its id, a row of ads.businesses(), a list of them or the "
+                f"businesses frame; a {type(item).__name__} is none of these."
+            )
+        if ident not in out:
+            out.append(ident)
+    return out

@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import json
 import math
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -170,6 +171,78 @@ _ENUMS: dict[str, tuple[str, ...]] = {
         "READY",
         "PENDING",
     ),
+    "insight_dimension": (
+        "ACT_AND_SET",
+        "AGE",
+        "AUDIENCE",
+        "CITY",
+        "COUNTRY",
+        "FORMAT",
+        "GENDER",
+        "GENRE",
+        "INTERESTS",
+        "METRO",
+        "PLACEMENT",
+        "PLATFORM",
+        "PODCAST_EPISODE_TOPIC",
+        "REGION",
+        "TONE",
+    ),
+    "asset_type": ("AUDIO", "IMAGE", "VIDEO"),
+    "asset_status": ("ERROR", "PROCESSING", "READY", "WAITING_UPLOAD"),
+    "asset_file_type": ("JPEG", "PNG", "MP3", "OGG", "WAV", "MP4", "QUICKTIME"),
+    "audio_type": (
+        "ADSTUDIO_SUPPLIED_AUDIO",
+        "BACKGROUND_MUSIC",
+        "STOCK_BACKGROUND_MUSIC",
+        "USER_UPLOADED_AUDIO",
+    ),
+    "aspect_ratio": (
+        "HORIZONTAL_16_9",
+        "HORIZONTAL_1_91_1",
+        "HORIZONTAL_1_2_1",
+        "SQUARE",
+        "VERTICAL_9_16",
+    ),
+    "audience_type": ("CUSTOM", "LOOKALIKE"),
+    "audience_subtype": ("CUSTOMER_LIST", "WEB_EVENT", "AD_ENGAGEMENT", "LIVERAMP"),
+    "audience_status": ("ARCHIVED", "PROCESSING", "EMPTY", "LEARNING", "BOOKABLE", "LIVE"),
+    "exposure_type": ("IMPRESSIONS", "CLICKS"),
+    "business_role": ("BUSINESS_ADMIN", "BUSINESS_MEMBER"),
+    "invitation_status": ("ACCEPTED", "PENDING", "CANCELLED"),
+    "change_entity_type": ("CAMPAIGN", "AD_SET", "AD_ACCOUNT", "BUSINESS", "CREATIVE"),
+    "change_operation": ("CREATED", "CHANGED", "REMOVED"),
+    "actor_category": ("ADVERTISER_USER", "SUPPORT", "API_INTEGRATION", "SYSTEM", "UNKNOWN"),
+    "change_category": (
+        "STATUS",
+        "BUDGET",
+        "TARGETING",
+        "CREATIVE",
+        "SCHEDULING",
+        "SETTINGS",
+        "BILLING",
+    ),
+    "target_type": (
+        "AGE_RANGE",
+        "GENDER",
+        "COUNTRY",
+        "REGION",
+        "CITY",
+        "POSTAL_CODE",
+        "PLATFORM",
+        "PLACEMENT",
+        "LANGUAGE",
+        "ARTIST",
+        "GENRE",
+        "INTEREST",
+        "PLAYLIST",
+        "PODCAST_EPISODE_TOPIC",
+        "SENSITIVE_TOPIC_EXCLUSION",
+        "AUDIENCE",
+        "AUDIENCE_EXCLUSION",
+        "DAY_PART",
+    ),
+    "mobile_platform": ("IOS", "ANDROID"),
 }
 STATUS_DTYPES: dict[str, pd.CategoricalDtype] = {
     name: pd.CategoricalDtype(list(values)) for name, values in _ENUMS.items()
@@ -229,8 +302,9 @@ class Column:
     Attributes:
         name: the column name.
         path: keys into the JSON object (``("billing_address", "city")``).
-        dtype: ``"string"``, ``"Int64"``, ``"Float64"``, ``"boolean"``, ``"datetime"`` (UTC)
-            or an enum name of :data:`STATUS_DTYPES` (a categorical).
+        dtype: ``"string"``, ``"Int64"``, ``"Float64"``, ``"boolean"``, ``"datetime"`` (UTC),
+            ``"list"`` (a list of ids or enum values as one comma-joined string) or an enum
+            name of :data:`STATUS_DTYPES` (a categorical).
     """
 
     name: str
@@ -240,6 +314,19 @@ class Column:
 
 def _c(name: str, dtype: str = "string", *path: str) -> Column:
     return Column(name, path or (name,), dtype)
+
+
+FREQUENCY_UNITS: tuple[str, ...] = ("DAY", "WEEK", "MONTH")
+"""The units of an ad set's frequency caps (``FrequencyCap.frequency_unit``)."""
+
+
+def _frequency_cap_columns() -> tuple[Column, ...]:
+    out = []
+    for unit in FREQUENCY_UNITS:
+        name = f"frequency_cap_{unit.lower()}"
+        out.append(Column(f"{name}_impressions", ("frequency_caps",), "Int64"))
+        out.append(Column(f"{name}_period", ("frequency_caps",), "Int64"))
+    return tuple(out)
 
 
 BUSINESS_COLUMNS: tuple[Column, ...] = (
@@ -314,6 +401,8 @@ AD_SET_COLUMNS: tuple[Column, ...] = (
     _c("delivery_goal", "delivery_goal"),
     _c("category"),
     _c("reject_reason"),
+    # Frequency caps as columns: one cap per unit (DAY, WEEK, MONTH) at most, else loud.
+    *_frequency_cap_columns(),
     _c("created_at", "datetime"),
     _c("updated_at", "datetime"),
 )
@@ -416,6 +505,8 @@ def _typed(values: Sequence[Any] | np.ndarray, dtype: str) -> pd.api.extensions.
         return pd.array([_float_or_none(v) for v in values], dtype="Float64")
     if dtype == "boolean":
         return pd.array([None if v is None else bool(v) for v in values], dtype="boolean")
+    if dtype == "list":  # a JSON list of scalars: its values joined by commas (NA: none)
+        return pd.array([_joined(v) for v in values], dtype=STRING)
     return _categorical([None if v is None else str(v) for v in values], STATUS_DTYPES[dtype])
 
 
@@ -436,6 +527,12 @@ def _categorical(values: Sequence[str | None], dtype: pd.CategoricalDtype) -> pd
     # on the small listings pages (B3) that arrive one per account.
     codes = np.fromiter(map(known.get, values, repeat(-1)), dtype=np.int32, count=len(values))
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def _joined(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return None
+    return ",".join(str(v) for v in value if v is not None and not isinstance(v, (dict, list)))
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -484,6 +581,7 @@ def objects_frame(
     *,
     paths: Mapping[str, tuple[str, ...]] | None = None,
     constants: Mapping[str, Any] | None = None,
+    columns: Mapping[str, Sequence[Any]] | None = None,
 ) -> pd.DataFrame:
     """Return a typed frame of API objects following a column spec.
 
@@ -492,12 +590,15 @@ def objects_frame(
         spec: the columns.
         paths: per-column overrides of the JSON path (for older shapes).
         constants: per-column values filled into every row (e.g. the ad account id).
+        columns: per-column values computed elsewhere, one per object, in order.
     """
     rows = list(items)
     data = {}
     for col in spec:
         if constants and col.name in constants:
             values: list[Any] = [constants[col.name]] * len(rows)
+        elif columns and col.name in columns:
+            values = list(columns[col.name])
         else:
             values = _column_values(rows, (paths or {}).get(col.name, col.path))
         if col.name in _MICRO_AMOUNTS:
@@ -587,11 +688,54 @@ def campaigns_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFr
     )
 
 
+def _frequency_cap_values(items: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Return the frequency cap columns of ad sets (or ad set drafts), one value per item.
+
+    Raises:
+        MalformedPayload: an ad set with two caps of one unit, which columns cannot hold.
+    """
+    out: dict[str, list[Any]] = {c.name: [] for c in _frequency_cap_columns()}
+    for item in items:
+        caps = item.get("frequency_caps")
+        by_unit: dict[str, Mapping[str, Any]] = {}
+        for cap in caps if isinstance(caps, list) else ():
+            if not isinstance(cap, Mapping):
+                continue
+            unit = str(cap.get("frequency_unit") or "").upper()
+            if unit in by_unit:
+                raise MalformedPayload(
+                    f"Ad set {str(item.get('id'))[:40]} has more than one frequency cap per "
+                    f"{unit}, which the frequency_cap_* columns cannot hold. Load its caps "
+                    "with frames.ad_set_frequency_caps_frame, which keeps every cap."
+                )
+            by_unit[unit] = cap
+        for unit in FREQUENCY_UNITS:
+            cap = by_unit.get(unit) or {}
+            name = f"frequency_cap_{unit.lower()}"
+            out[f"{name}_impressions"].append(cap.get("max_impressions"))
+            out[f"{name}_period"].append(cap.get("frequency_period"))
+    return out
+
+
 @_readable
 def ad_sets_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
-    """Return ad sets as a typed frame: budget in micros (Int64) and in currency units (B2)."""
+    """Return ad sets as a typed frame: budget in micros (Int64) and in currency units (B2).
+
+    Frequency caps are columns, one pair per unit: ``frequency_cap_day_impressions`` (the
+    most impressions per person) and ``frequency_cap_day_period`` (per how many days), and
+    the same for ``week`` and ``month``; NA where the ad set has no cap of that unit. The
+    targets are a long frame of their own (:func:`ad_set_targets_frame`).
+
+    Raises:
+        MalformedPayload: an ad set with two caps of the same unit (load those with
+            :func:`ad_set_frequency_caps_frame`).
+    """
+    items = _items(data, "ad_sets")
     return objects_frame(
-        _items(data, "ad_sets"), AD_SET_COLUMNS, constants={"ad_account_id": ad_account_id}
+        items,
+        AD_SET_COLUMNS,
+        constants={"ad_account_id": ad_account_id},
+        columns=_frequency_cap_values(items),
     )
 
 
@@ -601,6 +745,660 @@ def ads_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
     return objects_frame(
         _items(data, "ads"), AD_COLUMNS, constants={"ad_account_id": ad_account_id}
     )
+
+
+# -- more objects: assets, audiences, people, drafts, lookups, history, measurement ------------
+
+ASSET_COLUMNS: tuple[Column, ...] = (
+    _c("id"),
+    _c("ad_account_id"),
+    _c("name"),
+    _c("asset_type", "asset_type"),
+    _c("status", "asset_status"),
+    _c("url"),
+    _c("file_type", "asset_file_type"),
+    # Type-specific columns: NA where the asset's type has no such field (B2).
+    _c("audio_type", "audio_type"),  # audio
+    _c("duration_ms", "Int64"),  # audio, video
+    _c("aspect_ratio", "aspect_ratio"),  # image, video
+    _c("width", "Int64"),  # image, video
+    _c("height", "Int64"),  # image, video
+    _c("has_audio", "boolean"),  # video
+    _c("thumbnail_url"),  # video
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+)
+AUDIENCE_COLUMNS: tuple[Column, ...] = (
+    _c("id"),
+    _c("ad_account_id"),
+    _c("name"),
+    _c("description"),
+    _c("type", "audience_type"),
+    _c("subtype", "audience_subtype"),
+    _c("status", "audience_status"),
+    _c("size_min", "Int64", "size", "min"),
+    _c("size_max", "Int64", "size", "max"),
+    _c("sources", "list"),
+    _c("seed_audience_id"),
+    _c("seed_audience_name"),
+    _c("lookalike_audience_ids", "list"),
+    _c("included_events", "list"),
+    _c("excluded_events", "list"),
+    _c("lookback_days", "Int64"),
+    _c("campaign_ids", "list"),
+    _c("ad_set_ids", "list"),
+    _c("exposure_type", "exposure_type"),
+    _c("audience_category"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+)
+AD_ACCOUNT_MEMBER_COLUMNS: tuple[Column, ...] = (
+    _c("ad_account_id"),
+    _c("member_id"),
+    _c("name"),
+    _c("email_address"),
+    _c("role", "ad_account_role"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+)
+BUSINESS_MEMBER_COLUMNS: tuple[Column, ...] = (
+    _c("business_id"),
+    _c("id"),
+    _c("member_id"),
+    _c("name"),
+    _c("email_address"),
+    _c("role", "business_role"),
+    _c("permission_status", "invitation_status"),
+    _c("assigned_ad_accounts", "Int64"),
+    _c("has_marketing_opt_in", "boolean"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+)
+INVITATION_COLUMNS: tuple[Column, ...] = (
+    _c("business_id"),
+    _c("business_invitation_id"),
+    _c("email_address"),
+    _c("role", "business_role"),
+    # Long: one row per ad account the invitation grants (NA when it grants none).
+    _c("ad_account_id"),
+    _c("ad_account_role", "ad_account_role"),
+)
+CAMPAIGN_DRAFT_COLUMNS: tuple[Column, ...] = (
+    _c("id"),
+    _c("ad_account_id"),
+    _c("name"),
+    _c("status", "campaign_status"),
+    _c("objective", "objective"),
+    _c("delivery_goal_group", "delivery_goal_group"),
+    _c("purchase_order"),
+    _c("channel"),
+    _c("ad_product"),
+    _c("salesforce_opportunity"),
+    _c("salesforce_sales_order"),
+    _c("media_plan_id"),
+    _c("needs_advertiser_review", "boolean"),
+    _c("modified_by_role"),
+    _c("draft_hierarchy_version", "Int64"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+)
+AD_SET_DRAFT_COLUMNS: tuple[Column, ...] = (
+    _c("id"),
+    _c("ad_account_id"),
+    _c("campaign_id"),
+    _c("name"),
+    _c("status", "ad_set_status"),
+    _c("start_time", "datetime"),
+    _c("end_time", "datetime"),
+    _c("budget_type", "budget_type", "budget", "type"),
+    _c("budget_micros", "Int64", "budget", "micro_amount"),
+    _c("budget_amount", "Float64", "budget", "micro_amount"),
+    _c("bid_micros", "Int64", "bid_micro_amount"),
+    _c("bid_amount", "Float64", "bid_micro_amount"),
+    _c("bid_strategy"),
+    _c("cost_model", "cost_model"),
+    _c("asset_format", "asset_format"),
+    _c("pacing", "pacing"),
+    _c("delivery_goal", "delivery_goal"),
+    _c("category"),
+    _c("reservation_id"),
+    _c("mobile_app_id"),
+    _c("dataset_id"),
+    *_frequency_cap_columns(),
+    _c("draft_hierarchy_version", "Int64"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+)
+AD_DRAFT_COLUMNS: tuple[Column, ...] = (
+    _c("id"),
+    _c("ad_account_id"),
+    _c("ad_set_id"),
+    _c("name"),
+    _c("status", "ad_status"),
+    _c("advertiser_name"),
+    _c("tagline"),
+    _c("asset_format", "asset_format"),
+    _c("call_to_action", "string", "call_to_action", "key"),
+    _c("call_to_action_language", "string", "call_to_action", "language"),
+    _c("clickthrough_url", "string", "call_to_action", "clickthrough_url"),
+    _c("asset_id", "string", "assets", "asset_id"),
+    _c("companion_asset_id", "string", "assets", "companion_asset_id"),
+    _c("logo_asset_id", "string", "assets", "logo_asset_id"),
+    _c("canvas_asset_id", "string", "assets", "canvas_asset_id"),
+    _c("weight", "Int64"),
+    _c("draft_hierarchy_version", "Int64"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+)
+TARGET_COLUMNS: tuple[Column, ...] = (_c("id"), _c("name"))
+"""Genres, languages, playlists, podcast episode topics, sensitive topics (``TargetBase``)."""
+IMAGE_TARGET_COLUMNS: tuple[Column, ...] = (
+    _c("id"),
+    _c("name"),
+    # The largest of the images Spotify lists (the one to show).
+    _c("image_url"),
+    _c("image_width", "Int64"),
+    _c("image_height", "Int64"),
+)
+"""Artists and podcast shows (``ContentPromotionBase``)."""
+GEO_TARGET_COLUMNS: tuple[Column, ...] = (
+    _c("id"),
+    _c("name"),
+    _c("type"),
+    _c("country_code"),
+    _c("parent_geo_name"),
+)
+INTEREST_TARGET_COLUMNS: tuple[Column, ...] = (
+    # Long: each interest, then its subtargets with the interest as their parent.
+    _c("id"),
+    _c("name"),
+    _c("parent_id"),
+    _c("parent_name"),
+)
+TARGET_KINDS: dict[str, str] = {
+    "artists": "artists",
+    "genres": "genres",
+    "geos": "geos",
+    "interests": "interests_with_subtargets",
+    "languages": "languages",
+    "playlists": "playlists",
+    "episode_topics": "episode_topics",
+    "sensitive_topics": "sensitive_topics",
+}
+"""Each ``/targets/{kind}`` lookup and the key of its items in the answer."""
+AD_CATEGORY_COLUMNS: tuple[Column, ...] = (_c("id"), _c("name"), _c("parent_category"))
+AD_SET_TARGET_COLUMNS: tuple[Column, ...] = (
+    _c("ad_set_id"),
+    _c("ad_account_id"),
+    _c("target_type", "target_type"),
+    _c("value_id"),
+    _c("value_name"),
+    _c("value_min", "Int64"),
+    _c("value_max", "Int64"),
+    _c("filter_option"),
+)
+"""The long frame of ad set targets: one row per ad set and targeted value."""
+FREQUENCY_CAP_COLUMNS: tuple[Column, ...] = (
+    _c("ad_set_id"),
+    _c("ad_account_id"),
+    _c("frequency_unit"),
+    _c("frequency_period", "Int64"),
+    _c("max_impressions", "Int64"),
+)
+CHANGE_HISTORY_COLUMNS: tuple[Column, ...] = (
+    # Long: one row per field change of a change (a change with none: one row, fields NA).
+    _c("change_id"),
+    _c("ad_account_id"),
+    _c("timestamp", "datetime"),
+    _c("entity_type", "change_entity_type"),
+    _c("entity_id"),
+    _c("entity_name"),
+    _c("operation", "change_operation"),
+    _c("actor_id", "string", "actor", "principal_id"),
+    _c("actor_type", "string", "actor", "principal_type"),
+    _c("actor_name", "string", "actor", "name"),
+    _c("actor_email", "string", "actor", "email"),
+    _c("actor_category", "actor_category", "actor", "category"),
+    _c("field_type", "string", "change", "field_type"),
+    _c("display_label", "string", "change", "display_label"),
+    _c("change_category", "change_category", "change", "change_category"),
+    _c("before", "string", "change", "before"),
+    _c("after", "string", "change", "after"),
+)
+DATASET_COLUMNS: tuple[Column, ...] = (
+    _c("business_id"),
+    _c("id"),
+    _c("name"),
+    _c("pixel_id", "string", "pixel", "id"),
+    _c("pixel_domain", "string", "pixel", "domain"),
+    _c("capi_connection_id", "string", "capi_integration", "capi_connection_id"),
+    _c("ad_set_count", "Int64"),
+    _c("is_archived", "boolean"),
+    _c("is_receiving_events", "boolean"),
+    _c("is_receiving_lead_events", "boolean"),
+    _c("shared_ad_account_ids", "list", "shared_ad_account_ids"),
+)
+PIXEL_COLUMNS: tuple[Column, ...] = (
+    _c("business_id"),
+    _c("id"),
+    _c("name"),
+    _c("domain"),
+    _c("dataset_id"),
+    _c("integration_id"),
+    _c("aam_opt_in", "boolean"),
+    _c("aam_fields", "list"),
+    _c("cookie_opt_in", "boolean"),
+    _c("events_received", "list", "events_received_types"),
+    _c("created_at", "datetime"),
+)
+MOBILE_APP_COLUMNS: tuple[Column, ...] = (
+    _c("business_id"),
+    _c("id"),
+    _c("name"),
+    _c("platform", "mobile_platform"),
+    _c("platform_app_id"),
+    _c("ad_type"),
+    _c("mobile_measurement_partner"),
+    _c("dataset_id"),
+    _c("integration_id"),
+    _c("ios_app_id"),
+    _c("apple_app_url"),
+    _c("android_app_url"),
+    _c("google_play_url"),
+    _c("ad_set_count", "Int64"),
+    _c("is_skad_network", "boolean"),
+    _c("shared_ad_account_ids", "list", "shared_ad_account_ids"),
+)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _keyed(data: Any, key: str) -> list[Mapping[str, Any]]:
+    """Return the objects of a page, or of a list of pages or objects, for items without ids.
+
+    Like :func:`_items`, for the answers whose objects carry no ``id`` (members, invitations,
+    change history rows): a mapping must be a page holding ``key``.
+    """
+    if isinstance(data, (bytes, str)):
+        data = parse_json(data)
+    if isinstance(data, Mapping):
+        if key not in data:
+            raise _refuse(key, f"an object without '{key}'")
+        return list(_objects_in(data.get(key), key))
+    return _items(data, key)
+
+
+@_readable
+def assets_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return assets (images, audio, video; B2, B3) as one typed frame.
+
+    Every asset has the common columns (``asset_type``, ``status``, ``url``, ``file_type``,
+    times); the type-specific ones are NA where the type has no such field: ``audio_type``
+    (audio), ``duration_ms`` (audio and video), ``aspect_ratio``, ``width``, ``height``
+    (image and video), ``has_audio`` and ``thumbnail_url`` (video).
+    """
+    return objects_frame(
+        _items(data, "assets"), ASSET_COLUMNS, constants={"ad_account_id": ad_account_id}
+    )
+
+
+@_readable
+def audiences_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return audiences (B2, B3) as a typed frame; lists of ids or events are comma-joined."""
+    return objects_frame(
+        _items(data, "audiences"), AUDIENCE_COLUMNS, constants={"ad_account_id": ad_account_id}
+    )
+
+
+@_readable
+def ad_account_members_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return an ad account's members (``GET /ad_accounts/{id}/members``) as a typed frame."""
+    items = _keyed(data, "ad_account_members")
+    constants = {"ad_account_id": ad_account_id} if ad_account_id else None
+    return objects_frame(items, AD_ACCOUNT_MEMBER_COLUMNS, constants=constants)
+
+
+@_readable
+def business_members_frame(data: Any, *, business_id: str | None = None) -> pd.DataFrame:
+    """Return a business's members (``GET /businesses/{id}/members``) as a typed frame."""
+    constants = {"business_id": business_id} if business_id else None
+    return objects_frame(_keyed(data, "members"), BUSINESS_MEMBER_COLUMNS, constants=constants)
+
+
+@_readable
+def invitations_frame(data: Any, *, business_id: str | None = None) -> pd.DataFrame:
+    """Return a business's pending invitations, one row per ad account each one grants.
+
+    An invitation that grants no ad account is one row with ``ad_account_id`` NA.
+    """
+    rows: list[dict[str, Any]] = []
+    for invitation in _keyed(data, "business_invitations"):
+        grants = invitation.get("ad_account_invitations")
+        grants = [g for g in grants if isinstance(g, Mapping)] if isinstance(grants, list) else []
+        for grant in grants or [{}]:
+            rows.append(
+                {
+                    **invitation,
+                    "ad_account_id": grant.get("ad_account_id"),
+                    "ad_account_role": grant.get("role"),
+                }
+            )
+    return objects_frame(rows, INVITATION_COLUMNS, constants={"business_id": business_id})
+
+
+@_readable
+def campaign_drafts_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return draft campaigns (``GET /ad_accounts/{id}/drafts/campaigns``) as a typed frame."""
+    items = _items(data, "campaign_drafts")
+    constants = {"ad_account_id": ad_account_id} if ad_account_id else None
+    return objects_frame(items, CAMPAIGN_DRAFT_COLUMNS, constants=constants)
+
+
+@_readable
+def ad_set_drafts_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return draft ad sets as a typed frame: budgets and frequency caps as for ad sets."""
+    items = _items(data, "ad_set_drafts")
+    return objects_frame(
+        items,
+        AD_SET_DRAFT_COLUMNS,
+        constants={"ad_account_id": ad_account_id},
+        columns=_frequency_cap_values(items),
+    )
+
+
+@_readable
+def ad_drafts_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return draft ads (``GET /ad_accounts/{id}/drafts/ads``) as a typed frame."""
+    return objects_frame(
+        _items(data, "ad_drafts"), AD_DRAFT_COLUMNS, constants={"ad_account_id": ad_account_id}
+    )
+
+
+def _largest_image(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    images = item.get("images")
+    found = [i for i in images if isinstance(i, Mapping)] if isinstance(images, list) else []
+    if not found:
+        return {}
+    return max(found, key=lambda i: _int_or_none(i.get("width")) or 0)
+
+
+def _with_image(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        image = _largest_image(item)
+        out.append(
+            {
+                **item,
+                "image_url": image.get("url"),
+                "image_width": image.get("width"),
+                "image_height": image.get("height"),
+            }
+        )
+    return out
+
+
+@_readable
+def targets_frame(data: Any, kind: str) -> pd.DataFrame:
+    """Return a targeting lookup (``GET /targets/{kind}``) as a typed frame.
+
+    Args:
+        data: the answer (or a list of answers, or of their items).
+        kind: a key of :data:`TARGET_KINDS`: ``artists`` (with the largest image),
+            ``geos`` (``type``, ``country_code``, ``parent_geo_name``), ``interests`` (each
+            interest, then its subtargets with ``parent_id``/``parent_name``), or
+            ``genres``, ``languages``, ``playlists``, ``episode_topics``,
+            ``sensitive_topics`` (``id`` and ``name``).
+    """
+    key = TARGET_KINDS.get(kind)
+    if key is None:
+        raise ValueError(f"kind must be one of {', '.join(TARGET_KINDS)}, not {kind!r}.")
+    items = _keyed(data, key)
+    if kind == "artists":
+        return objects_frame(_with_image(items), IMAGE_TARGET_COLUMNS)
+    if kind == "geos":
+        return objects_frame(items, GEO_TARGET_COLUMNS)
+    if kind == "interests":
+        rows: list[dict[str, Any]] = []
+        for interest in items:
+            rows.append({"id": interest.get("id"), "name": interest.get("name")})
+            subs = interest.get("subtargets")
+            for sub in subs if isinstance(subs, list) else ():
+                if isinstance(sub, Mapping):
+                    rows.append(
+                        {
+                            "id": sub.get("id"),
+                            "name": sub.get("name"),
+                            "parent_id": interest.get("id"),
+                            "parent_name": interest.get("name"),
+                        }
+                    )
+        return objects_frame(rows, INTEREST_TARGET_COLUMNS)
+    return objects_frame(items, TARGET_COLUMNS)
+
+
+@_readable
+def podcast_shows_frame(data: Any) -> pd.DataFrame:
+    """Return podcast shows (``GET /podcast_shows``) as a typed frame, the largest image kept."""
+    return objects_frame(_with_image(_keyed(data, "shows")), IMAGE_TARGET_COLUMNS)
+
+
+@_readable
+def ad_categories_frame(data: Any) -> pd.DataFrame:
+    """Return the ad categories (``GET /ad_categories``) as a typed frame."""
+    return objects_frame(_keyed(data, "categories"), AD_CATEGORY_COLUMNS)
+
+
+# Targets keys holding lists of ids or enum values, and their target_type.
+_TARGET_LISTS: dict[str, str] = {
+    "genders": "GENDER",
+    "platforms": "PLATFORM",
+    "placements": "PLACEMENT",
+    "artist_ids": "ARTIST",
+    "genre_ids": "GENRE",
+    "interest_ids": "INTEREST",
+    "playlist_ids": "PLAYLIST",
+    "podcast_episode_topic_ids": "PODCAST_EPISODE_TOPIC",
+    "audience_ids": "AUDIENCE",
+    "audience_ids_exclusions": "AUDIENCE_EXCLUSION",
+}
+_GEO_LISTS = {"region_ids": "REGION", "city_ids": "CITY", "postal_code_ids": "POSTAL_CODE"}
+
+
+def _target_rows(ad_set: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    """Yield one row per targeted value of an ad set's ``targets`` (``Targets`` in the spec)."""
+    targets = ad_set.get("targets")
+    if not isinstance(targets, Mapping):
+        return
+    for key, value in targets.items():
+        if key == "age_ranges":
+            for age in value if isinstance(value, list) else ():
+                if isinstance(age, Mapping):
+                    low, high = age.get("min"), age.get("max")
+                    label = f"{low}-{high}" if high is not None else f"{low}+"
+                    yield {
+                        "target_type": "AGE_RANGE",
+                        "value_id": label,
+                        "value_min": low,
+                        "value_max": high,
+                    }
+        elif key == "geo_targets" and isinstance(value, Mapping):
+            if value.get("country_code"):
+                yield {"target_type": "COUNTRY", "value_id": value["country_code"]}
+            for geo_key, kind in _GEO_LISTS.items():
+                ids = value.get(geo_key)
+                for geo_id in ids if isinstance(ids, list) else ():
+                    yield {"target_type": kind, "value_id": geo_id}
+        elif key == "language":
+            if value:
+                yield {"target_type": "LANGUAGE", "value_id": value}
+        elif key == "sensitive_topic_exclusions" and isinstance(value, Mapping):
+            overall = value.get("filter_option")
+            topics = value.get("topics")
+            topics = [t for t in _list(topics) if isinstance(t, Mapping)]
+            for topic in topics:
+                yield {
+                    "target_type": "SENSITIVE_TOPIC_EXCLUSION",
+                    "value_id": topic.get("id"),
+                    "filter_option": topic.get("filter_option") or overall,
+                }
+            if not topics and overall:
+                yield {"target_type": "SENSITIVE_TOPIC_EXCLUSION", "filter_option": overall}
+        elif key == "user_day_parts":
+            for part in value if isinstance(value, list) else ():
+                if not isinstance(part, Mapping):
+                    continue
+                hours = [h for h in part.get("hour_of_day") or () if isinstance(h, Mapping)]
+                for day in part.get("day_of_week") or ():
+                    for hour in hours or [{}]:
+                        yield {
+                            "target_type": "DAY_PART",
+                            "value_id": day,
+                            "value_min": hour.get("min"),
+                            "value_max": hour.get("max"),
+                        }
+        elif isinstance(value, list):
+            # A list Spotify adds later is kept under its own key, upper case.
+            kind = _TARGET_LISTS.get(key, key.upper())
+            for entry in value:
+                if entry is not None and not isinstance(entry, (dict, list)):
+                    yield {"target_type": kind, "value_id": entry}
+
+
+@_readable
+def ad_set_targets_frame(
+    data: Any,
+    *,
+    ad_account_id: str | None = None,
+    names: Mapping[tuple[str, str], str] | None = None,
+) -> pd.DataFrame:
+    """Return ad sets' ``targets`` as a long typed frame: one row per ad set and value.
+
+    Long rather than wide: an ad set targets any number of genres, audiences, geos, ...,
+    so columns would hold lists; in the long frame a target is a row that filters, groups
+    and joins (``value_id`` against ``ads.targets("genres")["id"]``). Columns:
+    ``ad_set_id``, ``ad_account_id``, ``target_type`` (``AGE_RANGE``, ``GENDER``,
+    ``COUNTRY``, ``REGION``, ``CITY``, ``POSTAL_CODE``, ``PLATFORM``, ``PLACEMENT``,
+    ``LANGUAGE``, ``ARTIST``, ``GENRE``, ``INTEREST``, ``PLAYLIST``,
+    ``PODCAST_EPISODE_TOPIC``, ``SENSITIVE_TOPIC_EXCLUSION``, ``AUDIENCE``,
+    ``AUDIENCE_EXCLUSION``, ``DAY_PART``; a key Spotify adds later under its own name),
+    ``value_id`` (the id, code or enum value; ``18-65`` for an age range, the weekday for a
+    day part), ``value_name`` (from ``names``), ``value_min``/``value_max`` (ages, hours of
+    a day part) and ``filter_option`` (sensitive topics).
+
+    Args:
+        data: ad sets (or ad set drafts) as the API sends them.
+        ad_account_id: fills that column.
+        names: display names by ``(target_type, value_id)``, e.g. from the lookups.
+    """
+    if isinstance(data, Mapping) and "ad_set_drafts" in data:
+        items = _items(data, "ad_set_drafts")
+    else:
+        items = _items(data, "ad_sets")
+    rows = []
+    for ad_set in items:
+        for row in _target_rows(ad_set):
+            row["ad_set_id"] = ad_set.get("id")
+            if names:
+                row["value_name"] = names.get((row["target_type"], str(row.get("value_id"))))
+            rows.append(row)
+    constants = {"ad_account_id": ad_account_id} if ad_account_id else None
+    return objects_frame(rows, AD_SET_TARGET_COLUMNS, constants=constants)
+
+
+@_readable
+def ad_set_frequency_caps_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return every frequency cap of ad sets as a long typed frame, one row per cap.
+
+    :func:`ad_sets_frame` has the caps as columns (one per unit); this frame holds any
+    number of caps per unit.
+    """
+    rows = []
+    for ad_set in _items(data, "ad_sets"):
+        caps = ad_set.get("frequency_caps")
+        for cap in caps if isinstance(caps, list) else ():
+            if isinstance(cap, Mapping):
+                rows.append({**cap, "ad_set_id": ad_set.get("id")})
+    constants = {"ad_account_id": ad_account_id} if ad_account_id else None
+    return objects_frame(rows, FREQUENCY_CAP_COLUMNS, constants=constants)
+
+
+def _change_value(value: Any) -> str | None:
+    """Return a field change's ``before``/``after`` as text.
+
+    The spec's example is ``{"value": "Summer Promo"}``: such an object gives its value
+    (``Summer Promo``); any other object is kept whole as JSON text.
+    """
+    if value is None:
+        return None
+    if isinstance(value, Mapping) and set(value) == {"value"}:
+        inner = value["value"]
+        if inner is None or not isinstance(inner, (dict, list)):
+            return None if inner is None else str(inner)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+@_readable
+def change_history_frame(data: Any, *, ad_account_id: str | None = None) -> pd.DataFrame:
+    """Return an ad account's change history as a long typed frame, one row per field change.
+
+    Long because a change (one save by one actor) changes any number of fields: each field
+    change is a row carrying its change's id, time, entity and actor, so filtering by
+    ``change_category`` or ``field_type`` needs no unnesting. A change without field changes
+    is one row with the field columns NA. ``before`` and ``after`` are text: the ``value`` of
+    ``{"value": ...}`` (the spec's form), any other object as JSON.
+    """
+    rows: list[dict[str, Any]] = []
+    for change in _keyed(data, "change_history"):
+        fields = change.get("changes")
+        fields = [f for f in fields if isinstance(f, Mapping)] if isinstance(fields, list) else []
+        for field in fields or [None]:
+            entry = dict(field) if field is not None else None
+            if entry is not None:
+                entry["before"] = _change_value(entry.get("before"))
+                entry["after"] = _change_value(entry.get("after"))
+            rows.append({**change, "change": entry})
+    constants = {"ad_account_id": ad_account_id} if ad_account_id else None
+    return objects_frame(rows, CHANGE_HISTORY_COLUMNS, constants=constants)
+
+
+def _shared_ids(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        shared = item.get("shared_ad_accounts")
+        ids = [s.get("id") for s in _list(shared) if isinstance(s, Mapping)]
+        out.append({**item, "shared_ad_account_ids": ids})
+    return out
+
+
+@_readable
+def datasets_frame(data: Any, *, business_id: str | None = None) -> pd.DataFrame:
+    """Return a business's measurement datasets (``GET /businesses/{id}/datasets``)."""
+    items = _shared_ids(_items(data, "datasets"))
+    return objects_frame(items, DATASET_COLUMNS, constants={"business_id": business_id})
+
+
+@_readable
+def pixels_frame(data: Any, *, business_id: str | None = None) -> pd.DataFrame:
+    """Return a business's pixels (``GET /businesses/{id}/pixels``); event types comma-joined."""
+    items = []
+    for pixel in _items(data, "pixels"):
+        received = pixel.get("events_received")
+        types = (
+            [e.get("event_type") for e in received if isinstance(e, Mapping)]
+            if isinstance(received, list)
+            else []
+        )
+        items.append({**pixel, "events_received_types": types})
+    return objects_frame(items, PIXEL_COLUMNS, constants={"business_id": business_id})
+
+
+@_readable
+def mobile_apps_frame(data: Any, *, business_id: str | None = None) -> pd.DataFrame:
+    """Return a business's mobile apps (``GET /businesses/{id}/mobile_apps``)."""
+    items = _shared_ids(_items(data, "mobile_apps"))
+    return objects_frame(items, MOBILE_APP_COLUMNS, constants={"business_id": business_id})
 
 
 # -- reports (B5-B8) ------------------------------------------------------------------------------
@@ -937,7 +1735,41 @@ def totals_frame(
 def insights_frame(
     data: Mapping[str, Any] | bytes | str, fields: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Return an insight report (B8) as a typed frame, one row per entity and insight value."""
+    """Return an insight report (B8) as a typed frame, one row per entity and insight value.
+
+    The breakdown's dimension (``AGE``, ``PLATFORM``, ...) is the ``dimension`` column
+    (categorical, before ``insight_value``), so frames of several dimensions concatenate
+    into one. The report's ``summary_totals`` (the metrics over every row, deduplicated by
+    Spotify where a metric is reach-like, so not the column sums) are on
+    ``frame.attrs["summary_totals"]``: a dict from metric column (``impressions``) to its
+    value, None for a privacy-suppressed count (B7). A dict rather than a second frame: it
+    travels with the frame it describes, and Parquet keeps it (``export.to_parquet``).
+    """
+    if isinstance(data, (bytes, str)):
+        data = parse_json(data)
     builder = ReportFrameBuilder(fields, kind="insight")
     builder.add_page(data)
-    return builder.frame()
+    frame = builder.frame()
+    dimension = data.get("insight") if isinstance(data, Mapping) else None
+    values = [dimension] * len(frame)
+    frame.insert(3, "dimension", pd.Series(_typed(values, "insight_dimension"), index=frame.index))
+    frame.attrs["summary_totals"] = _summary_totals(data)
+    return frame
+
+
+def _summary_totals(data: Any) -> dict[str, float | int | None]:
+    """Return an insight report's ``summary_totals`` by metric column (B8); B7 gives None."""
+    totals = data.get("summary_totals") if isinstance(data, Mapping) else None
+    out: dict[str, float | int | None] = {}
+    for entry in totals if isinstance(totals, list) else ():
+        if not isinstance(entry, Mapping) or not entry.get("stat"):
+            continue
+        field = str(entry["stat"])
+        value = _float_or_none(entry.get("value"))
+        if value is not None and field in CONVERSION_METRICS and value == PRIVACY_SENTINEL:
+            value = None  # B7: "between 1 and 4", not a number
+        if value is not None and field in COUNT_METRICS and value.is_integer():
+            out[metric_column(field)] = int(value)
+        else:
+            out[metric_column(field)] = value
+    return out
