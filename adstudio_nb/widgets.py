@@ -1,7 +1,8 @@
 """The notebook panels: onboarding with buttons instead of curl and base64.
 
 Each panel is an ipywidgets box a cell shows with one call (:func:`setup_panel`,
-:func:`login_panel`, :func:`token_panel`, :func:`accounts_panel`, :func:`when_authorized`).
+:func:`login_panel`, :func:`token_panel`, :func:`accounts_panel`, :func:`when_authorized`,
+:func:`report_explorer`).
 Panels are presentation only: each renders the kernel's one
 :class:`~adstudio_nb.session.Session` view, again after every transition of it (a login, a
 refresh, Forget, a revoked login, other settings), and forwards clicks to the session. So the
@@ -23,16 +24,21 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
+import io
 import logging
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import ipywidgets as w
+import pandas as pd
 
+from .ads import METRICS, WaitNotice
 from .config import (
     load_settings,
     static_outputs,
@@ -48,11 +54,14 @@ from .session import LoginState, Session, SessionView, onboarding, set_login_pre
 __all__ = [
     "NO_AD_ACCOUNTS",
     "LoginPanel",
+    "ReportExplorer",
     "SetupPanel",
     "TokenPanel",
     "WhenAuthorized",
     "accounts_panel",
     "login_panel",
+    "report_call",
+    "report_explorer",
     "setup_panel",
     "token_panel",
     "when_authorized",
@@ -602,6 +611,367 @@ def when_authorized(
     A ``load`` that returns text shows it as a message instead of a table.
     """
     return WhenAuthorized(session or onboarding(), title, lambda s: load(s.ads()))
+
+
+# -- the report explorer ------------------------------------------------------------------------
+
+_LEVELS = (
+    ("Campaigns", "CAMPAIGN"),
+    ("Ad sets", "AD_SET"),
+    ("Ads", "AD"),
+    ("Whole ad accounts", "AD_ACCOUNT"),
+)
+_GRANULARITIES = (
+    ("By day", "DAY"),
+    ("By hour (last 14 days)", "HOUR"),
+    ("Whole range", "LIFETIME"),
+)
+_DEFAULT_METRICS = ("IMPRESSIONS", "SPEND")
+_DEFAULT_DAYS = 30
+_TABLE_ROWS = 200  # the table shows the first rows; the downloads hold every row
+_MAX_DOWNLOAD_BYTES = 30 * 1024 * 1024  # a data link larger than this slows the page down
+_NO_ACCOUNTS_TO_PICK = "Pick at least one ad account (Ctrl- or Cmd-click to pick several)."
+_NO_METRICS_TO_PICK = "Pick at least one metric."
+
+
+def _metric_label(field: str) -> str:
+    metric = METRICS.get(field)
+    return f"{field} ({metric.unit})" if metric else field
+
+
+def _metric_help(fields: Sequence[str]) -> str:
+    rows = "".join(
+        f"<li><b>{html.escape(f)}</b> ({html.escape(METRICS[f].unit)}): "
+        f"{html.escape(METRICS[f].meaning)}</li>"
+        for f in fields
+        if f in METRICS
+    )
+    return f"<ul class='adstudio-metrics' style='margin:2px 0'>{rows}</ul>" if rows else ""
+
+
+def report_call(
+    account_ids: Sequence[str],
+    *,
+    level: str,
+    fields: Sequence[str],
+    start: date | None,
+    end: date | None,
+    granularity: str,
+) -> str:
+    """Return the ``ads.report(...)`` call that gives the same report, to copy into a cell."""
+    ids = ",\n".join(f"        {a!r}" for a in account_ids)
+    lines = [
+        "ads.report(",
+        f"    [\n{ids},\n    ],",
+        f"    level={level!r},",
+        f"    fields={list(fields)!r},",
+    ]
+    if start is not None:
+        lines.append(f"    start={start.isoformat()!r},")
+    if end is not None:
+        lines.append(f"    end={end.isoformat()!r},")
+    lines += [f"    granularity={granularity!r},", ")"]
+    return "\n".join(lines)
+
+
+def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:
+    if len(data) > _MAX_DOWNLOAD_BYTES:
+        return html.escape(
+            f"{label}: the file would be {len(data) / 1e6:.0f} MB, too large for a link on the "
+            "page; write it with Ads.to_parquet(frame, path) instead."
+        )
+    encoded = base64.b64encode(data).decode("ascii")
+    return (
+        f"<a class='adstudio-link' download='{html.escape(filename, quote=True)}' "
+        f"href='data:{mime};base64,{encoded}'>{html.escape(label)}</a>"
+    )
+
+
+def _chart_png(frame: pd.DataFrame, fields: Sequence[str], granularity: str) -> bytes | None:
+    """Draw the first additive metric (else the first one): money one line per currency."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if frame.empty:
+        return None
+    additive = [f for f in fields if f in METRICS and METRICS[f].additive]
+    field = (additive or list(fields))[0]
+    column = field.lower()
+    if column not in frame.columns:
+        return None
+    metric = METRICS.get(field)
+    summable = metric is not None and metric.additive
+    money = metric is not None and metric.unit.startswith("currency")
+    # Money never adds up across currencies: one series per currency.
+    keys = ["currency_code"] if money else []
+    figure = Figure(figsize=(8, 3.2), dpi=96)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    values = frame.assign(_value=frame[column].astype("Float64").astype(float))
+    how = "sum" if summable else "mean"
+    if granularity == "LIFETIME" or "start_time" not in frame.columns:
+        top = (
+            values.groupby(["entity_name", *keys], observed=True, dropna=False)["_value"]
+            .agg(how)
+            .sort_values(ascending=False)
+            .head(15)
+        )
+        labels = [
+            " · ".join(str(p) for p in (k if isinstance(k, tuple) else (k,))) for k in top.index
+        ]
+        axes.barh(labels[::-1], top.to_numpy()[::-1], color="#1db954")
+        axes.set_xlabel(_metric_label(field))
+    else:
+        series = values.groupby(["start_time", *keys], observed=True)["_value"].agg(how)
+        if keys:
+            for currency, part in series.groupby(level=1):
+                axes.plot(part.index.get_level_values(0), part.to_numpy(), label=str(currency))
+            axes.legend(title="currency", fontsize="small")
+        else:
+            axes.plot(series.index, series.to_numpy(), color="#1db954")
+        axes.set_ylabel(_metric_label(field))
+        figure.autofmt_xdate()
+    axes.set_title(f"{field}: {how} of the selected accounts", fontsize="medium")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+class ReportExplorer(_Panel):
+    """Pick accounts, level, metrics, dates and granularity; Run; table, chart, downloads.
+
+    The report runs on a worker thread, so the kernel stays free and the panel shows rows as
+    they arrive and every rate-limit wait ("waiting 12 s for Spotify's reporting limit"). A
+    second Run while one runs is refused with a sentence. Every failure is shown as a
+    sentence on the panel (and kept on ``last_error``), never as a traceback.
+
+    Attributes:
+        result: the last report (a DataFrame), or None.
+        call: the ``ads.report(...)`` call of the last run, to copy.
+    """
+
+    def __init__(self, session: Session, *, today: date | None = None) -> None:
+        super().__init__(session, "Report explorer")
+        end = (today or datetime.now(UTC).date()) - timedelta(days=1)
+        self.accounts = w.SelectMultiple(
+            options=[], description="Accounts", rows=6, layout=w.Layout(width="95%")
+        )
+        self.level = w.Dropdown(options=_LEVELS, value="CAMPAIGN", description="Level")
+        self.metrics = w.SelectMultiple(
+            options=[(_metric_label(f), f) for f in METRICS],
+            value=_DEFAULT_METRICS,
+            description="Metrics",
+            rows=8,
+            layout=w.Layout(width="95%"),
+        )
+        self.metric_help = w.HTML(_metric_help(_DEFAULT_METRICS))
+        self.metrics.observe(
+            lambda change: setattr(self.metric_help, "value", _metric_help(change["new"])),
+            names="value",
+        )
+        self.start = w.DatePicker(description="From", value=end - timedelta(days=_DEFAULT_DAYS - 1))
+        self.end = w.DatePicker(description="To", value=end)
+        self.granularity = w.Dropdown(
+            options=_GRANULARITIES, value="DAY", description="Granularity"
+        )
+        self.run_button = w.Button(description="Run", icon="play", button_style="success")
+        self.run_button.on_click(self._on_click(self.run))
+        self.progress = w.HTML()
+        self.table = w.HTML()
+        self.chart = w.Image(format="png", layout=w.Layout(display="none"))
+        self.downloads = w.HTML()
+        self.code = w.HTML()
+        self.result: pd.DataFrame | None = None
+        self.call: str | None = None
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._accounts_for: int | None = None
+        self.children = [
+            self.title,
+            self.banner,
+            self.accounts,
+            w.HBox([self.level, self.granularity]),
+            self.metrics,
+            self.metric_help,
+            w.HBox([self.start, self.end]),
+            self.run_button,
+            self.status,
+            self.progress,
+            self.table,
+            self.chart,
+            self.downloads,
+            self.code,
+        ]
+        self._on_view(session.view)
+
+    # -- the session -------------------------------------------------------------------------
+
+    def render(self, view: SessionView) -> None:
+        """Load the accounts after a new login; say why it waits otherwise."""
+        if view.is_logged_in:
+            if self._accounts_for != view.login_serial:
+                self._accounts_for = view.login_serial
+                self.load_accounts()
+            return
+        self._accounts_for = None
+        self.accounts.options = []
+        self.run_button.disabled = True
+        if view.state is LoginState.NOT_CONFIGURED:
+            self._show("error", view.message)
+        elif view.state in _ENDED:
+            self._show("error", f"{view.message} This fills in by itself once you log in again.")
+        else:
+            self._show("wait", _WAITING)
+
+    def load_accounts(self) -> None:
+        """Fill the accounts list (B1); a user without an ad account gets a sentence."""
+        self.run_button.disabled = True
+        with self._working("Loading your ad accounts"):
+            frame = self.session.ads().ad_accounts()
+            self.accounts.options = [
+                (f"{name} ({currency})", ident)
+                for ident, name, currency in zip(
+                    frame["id"], frame["name"], frame["currency_code"], strict=True
+                )
+            ]
+            if frame.empty:
+                settings = self.session.settings
+                empty = NO_AD_ACCOUNTS
+                if settings is not None and settings.target == "sandbox":
+                    empty += _NO_AD_ACCOUNTS_SANDBOX
+                self._show("hint", empty)
+                return
+            self.accounts.value = (frame["id"].iloc[0],)
+            self.run_button.disabled = False
+            self._show("ok", f"{len(frame)} ad accounts: pick some, then click Run.")
+
+    # -- a run -------------------------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        """Tell whether a report is being fetched."""
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
+    def run(self) -> None:
+        """Fetch the report picked, on a worker thread (a second Run meanwhile is refused)."""
+        with self._lock:
+            if self.is_running:
+                self._show(
+                    "hint",
+                    "A report is still being fetched: wait for it to finish (its progress "
+                    "is below), then click Run again.",
+                )
+                return
+            ids = list(self.accounts.value)
+            fields = list(self.metrics.value)
+            if not ids or not fields:
+                self._show("hint", _NO_ACCOUNTS_TO_PICK if not ids else _NO_METRICS_TO_PICK)
+                return
+            options: dict[str, Any] = {
+                "level": self.level.value,
+                "fields": fields,
+                "start": self.start.value,
+                "end": self.end.value,
+                "granularity": self.granularity.value,
+            }
+            self.last_error = None
+            self.run_button.disabled = True
+            self.run_button.description = "Running…"
+            self._worker = threading.Thread(
+                target=self._fetch, args=(ids, options), name="adstudio-explorer", daemon=True
+            )
+            self._worker.start()
+
+    def wait(self, timeout_s: float = 60.0) -> None:
+        """Block until the running report ends (for scripts and tests)."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout_s)
+
+    def _fetch(self, ids: list[str], options: dict[str, Any]) -> None:
+        rows = [0]
+
+        def on_rows(n: int) -> None:
+            rows[0] += n
+            self.progress.value = _html("wait", f"Fetched {rows[0]:,} rows…")
+
+        def on_wait(notice: WaitNotice) -> None:
+            text = notice.message[0].upper() + notice.message[1:]
+            self.progress.value = _html("wait", f"Fetched {rows[0]:,} rows; {text}…")
+
+        try:
+            with self._working("Fetching the report"):
+                ads = self.session.ads()
+                with ads.watch(on_rows=on_rows, on_wait=on_wait, bars=False):
+                    frame = ads.report(ids, **options)
+                self._show_result(frame, ids, options)
+        finally:
+            self.progress.value = ""
+            self.run_button.description = "Run"
+            self.run_button.disabled = False
+
+    def _show_result(self, frame: pd.DataFrame, ids: list[str], options: dict[str, Any]) -> None:
+        self.result = frame
+        self.call = report_call(ids, **options)
+        self.code.value = (
+            "<div>The same report in code (copy it into a cell):</div>"
+            f"<pre class='adstudio-call'>{html.escape(self.call)}</pre>"
+        )
+        if frame.empty:
+            self.table.value = ""
+            self.chart.layout.display = "none"
+            self.downloads.value = ""
+            self._show("hint", "The report has no rows: try other dates, accounts or a level.")
+            return
+        shown = frame.head(_TABLE_ROWS).drop(columns=["ad_account_id"], errors="ignore")
+        more = f" (the first {_TABLE_ROWS} of {len(frame):,})" if len(frame) > _TABLE_ROWS else ""
+        self.table.value = (
+            f"<div style='max-height:360px;overflow:auto'>"
+            f"{shown.to_html(index=False, classes='adstudio-table', na_rep='')}</div>"
+        )
+        png = _chart_png(frame, options["fields"], options["granularity"])
+        if png is not None:
+            self.chart.value = png
+            self.chart.layout.display = None
+        else:
+            self.chart.layout.display = "none"
+        self.downloads.value = " ".join(
+            (
+                _download_link(
+                    frame.to_csv(index=False).encode(), "report.csv", "text/csv", "Download CSV"
+                ),
+                _download_link(
+                    _parquet_bytes(frame),
+                    "report.parquet",
+                    "application/vnd.apache.parquet",
+                    "Download Parquet",
+                ),
+            )
+        )
+        currencies = sorted(frame["currency_code"].dropna().unique())
+        mixed = (
+            f" Money is in {', '.join(currencies)}: summed per currency, never across."
+            if len(currencies) > 1
+            else ""
+        )
+        self._show("ok", f"{len(frame):,} rows{more}.{mixed}")
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)  # pyarrow keeps the pandas dtypes in its metadata
+    return buffer.getvalue()
+
+
+def report_explorer(session: Session | None = None) -> ReportExplorer:
+    """Show the report explorer: accounts, level, metrics, dates; Run; table, chart, files.
+
+    Works in JupyterLab and the app view (Voila) alike; the report is fetched without
+    blocking the kernel. Logged out, it waits and fills in by itself after the login.
+    """
+    return ReportExplorer(session or onboarding())
 
 
 def _present_login(session: Session) -> bool:
