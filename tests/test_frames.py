@@ -451,3 +451,131 @@ def test_b5_report_pages_without_rows_are_refused(page: Any) -> None:
         frames.report_frame([page])
     with pytest.raises(MalformedPayload):
         frames.ReportFrameBuilder(["CLICKS"]).add_page(page)
+
+
+# -- the read surface: assets, people, drafts, lookups, history, targets ------------------------
+
+NEW_LOADERS = [
+    (frames.assets_frame, frames.ASSET_COLUMNS, "assets"),
+    (frames.audiences_frame, frames.AUDIENCE_COLUMNS, "audiences"),
+    (frames.ad_account_members_frame, frames.AD_ACCOUNT_MEMBER_COLUMNS, "ad_account_members"),
+    (frames.business_members_frame, frames.BUSINESS_MEMBER_COLUMNS, "members"),
+    (frames.invitations_frame, frames.INVITATION_COLUMNS, "business_invitations"),
+    (frames.campaign_drafts_frame, frames.CAMPAIGN_DRAFT_COLUMNS, "campaign_drafts"),
+    (frames.ad_set_drafts_frame, frames.AD_SET_DRAFT_COLUMNS, "ad_set_drafts"),
+    (frames.ad_drafts_frame, frames.AD_DRAFT_COLUMNS, "ad_drafts"),
+    (frames.change_history_frame, frames.CHANGE_HISTORY_COLUMNS, "change_history"),
+    (frames.datasets_frame, frames.DATASET_COLUMNS, "datasets"),
+    (frames.pixels_frame, frames.PIXEL_COLUMNS, "pixels"),
+    (frames.mobile_apps_frame, frames.MOBILE_APP_COLUMNS, "mobile_apps"),
+    (frames.podcast_shows_frame, frames.IMAGE_TARGET_COLUMNS, "shows"),
+    (frames.ad_categories_frame, frames.AD_CATEGORY_COLUMNS, "categories"),
+]
+
+
+@pytest.mark.parametrize(("loader", "spec", "key"), NEW_LOADERS, ids=[x[2] for x in NEW_LOADERS])
+def test_b3_new_empty_listings_keep_columns_and_dtypes(loader, spec, key) -> None:
+    """B3: an empty page of every new listing gives its typed columns."""
+    empty = loader({key: [], "paging": {"total_results": 0}})
+    assert len(empty) == 0
+    assert list(empty.columns) == [c.name for c in spec]
+    assert (
+        empty.dtypes.astype(str).tolist()
+        == frames.objects_frame([], spec).dtypes.astype(str).tolist()
+    )
+
+
+def test_b2_ad_set_targets_flatten_every_kind_of_target_and_keep_new_ones() -> None:
+    """B2: ages, geo lists, sensitive topics, day parts; a key Spotify adds later is kept."""
+    ad_set = {
+        "id": "s1",
+        "targets": {
+            "age_ranges": [{"min": 18, "max": 24}, {"min": 55}],
+            "geo_targets": {"country_code": "SE", "city_ids": ["2673730"], "region_ids": []},
+            "language": "sv",
+            "sensitive_topic_exclusions": {
+                "filter_option": "LIMITED",
+                "topics": [{"id": "ALCOHOL"}, {"id": "GAMBLING", "filter_option": "STANDARD"}],
+            },
+            "user_day_parts": [
+                {"day_of_week": ["MONDAY", "FRIDAY"], "hour_of_day": [{"min": 6, "max": 9}]}
+            ],
+            "moods": ["CALM"],
+        },
+    }
+    df = frames.ad_set_targets_frame([ad_set], names={("COUNTRY", "SE"): "Sweden"})
+    rows = list(zip(df["target_type"].astype(str), df["value_id"], strict=True))
+    assert rows == [
+        ("AGE_RANGE", "18-24"),
+        ("AGE_RANGE", "55+"),
+        ("COUNTRY", "SE"),
+        ("CITY", "2673730"),
+        ("LANGUAGE", "sv"),
+        ("SENSITIVE_TOPIC_EXCLUSION", "ALCOHOL"),
+        ("SENSITIVE_TOPIC_EXCLUSION", "GAMBLING"),
+        ("DAY_PART", "MONDAY"),
+        ("DAY_PART", "FRIDAY"),
+        ("MOODS", "CALM"),
+    ]
+    assert df["filter_option"].tolist()[5:7] == ["LIMITED", "STANDARD"]
+    assert df.loc[7, ["value_min", "value_max"]].tolist() == [6, 9]
+    assert df.loc[2, "value_name"] == "Sweden" and pd.isna(df.loc[3, "value_name"])
+    assert pd.isna(df.loc[1, "value_max"])
+    empty = frames.ad_set_targets_frame([{"id": "s2"}])
+    assert len(empty) == 0 and list(empty.columns) == list(df.columns)
+
+
+def test_change_history_values_read_the_specs_value_objects_and_keep_others_as_json() -> None:
+    page = {
+        "change_history": [
+            {
+                "change_id": "c1",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "operation": "CHANGED",
+                "actor": {"principal_id": "u1", "category": "ADVERTISER_USER"},
+                "changes": [
+                    {"field_type": "name", "before": {"value": "A"}, "after": {"value": "B"}},
+                    {"field_type": "budget", "before": {"amount": 1, "currency": "USD"}},
+                ],
+            },
+            {"change_id": "c2", "timestamp": "2026-01-02T00:00:00Z", "changes": []},
+        ]
+    }
+    df = frames.change_history_frame(page, ad_account_id="acct")
+    assert df["change_id"].tolist() == ["c1", "c1", "c2"]
+    assert df.loc[0, ["before", "after"]].tolist() == ["A", "B"]
+    assert df.loc[1, "before"] == '{"amount": 1, "currency": "USD"}' and pd.isna(df.loc[1, "after"])
+    assert pd.isna(df.loc[2, "field_type"]) and (df["ad_account_id"] == "acct").all()
+
+
+def test_b7_b8_insight_summary_totals_keep_the_privacy_sentinel_out() -> None:
+    body = {
+        "insight": "GENDER",
+        "rows": [],
+        "summary_totals": [
+            {"stat": "IMPRESSIONS", "value": 1000},
+            {"stat": "LEADS", "value": -5},
+            {"stat": "CTR", "value": 0.5},
+        ],
+    }
+    totals = frames.insights_frame(body, ["IMPRESSIONS"]).attrs["summary_totals"]
+    assert totals == {"impressions": 1000, "leads": None, "ctr": 0.5}
+    assert isinstance(totals["impressions"], int)
+
+
+def test_invitations_without_ad_accounts_are_one_row_each() -> None:
+    page = {
+        "business_invitations": [
+            {"business_invitation_id": "i1", "role": "BUSINESS_ADMIN"},
+            {
+                "business_invitation_id": "i2",
+                "ad_account_invitations": [
+                    {"ad_account_id": "a1", "role": "AD_ACCOUNT_VIEWER"},
+                    {"ad_account_id": "a2", "role": "AD_ACCOUNT_ADMIN"},
+                ],
+            },
+        ]
+    }
+    df = frames.invitations_frame(page, business_id="b")
+    assert df["business_invitation_id"].tolist() == ["i1", "i2", "i2"]
+    assert df["ad_account_id"].isna().tolist() == [True, False, False]
