@@ -1001,10 +1001,13 @@ def raw(
         first = call.get(path, query or None)
         if not isinstance(first, dict):
             return first
+        offset_paging = _offset_paging(first)
+        if "continuation_token" not in first and offset_paging is None:
+            return items_of(first, items_key) if items_key else first  # it does not page
         key = _items_key_of(first, items_key, path)
-        if "continuation_token" in first:  # B6
-            if key is None:
-                return []
+        if key is None:  # paged, and no items in this answer
+            return []
+        if offset_paging is None:  # B6
             pages = iter_continuation_pages(
                 lambda p: first if p is query else call.get(path, p),
                 query,
@@ -1013,9 +1016,6 @@ def raw(
                 clock=client.clock,
             )
             return [item for page in pages for item in items_of(page, key)]
-        offset_paging = _offset_paging(first)
-        if offset_paging is None or key is None:
-            return first if key is None or items_key is None else items_of(first, key)
         size, total = offset_paging
         items = items_of(first, key)
         step = _int_or_none(query.get("limit")) or size or _DEFAULT_LIMIT
