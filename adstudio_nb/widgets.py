@@ -45,7 +45,7 @@ from .config import (
     validate_client_id,
 )
 from .demo import resolve_settings
-from .exceptions import AdStudioError, ConfigurationError
+from .exceptions import AdStudioError, ConfigurationError, InvalidArgument
 from .login import LoginAttempt, explain
 from .redaction import Secret
 from .redirect_uris import validate_redirect_uri
@@ -53,11 +53,13 @@ from .session import LoginState, Session, SessionView, onboarding, set_login_pre
 
 __all__ = [
     "NO_AD_ACCOUNTS",
+    "AccountPicker",
     "LoginPanel",
     "ReportExplorer",
     "SetupPanel",
     "TokenPanel",
     "WhenAuthorized",
+    "account_picker",
     "accounts_panel",
     "login_panel",
     "report_call",
@@ -972,6 +974,84 @@ def report_explorer(session: Session | None = None) -> ReportExplorer:
     blocking the kernel. Logged out, it waits and fills in by itself after the login.
     """
     return ReportExplorer(session or onboarding())
+
+
+# -- pickers for analysis notebooks -------------------------------------------------------------
+
+
+class AccountPicker(w.VBox):
+    """Pick ad accounts by name (and a date range) for the cells below; Run All keeps defaults.
+
+    A cell reads :attr:`selected`, :attr:`start` and :attr:`end` when it runs: change the
+    picks, then run the cells below again. A user without an ad account gets a sentence and
+    an empty :attr:`selected`.
+
+    Args:
+        accounts: ``ads.ad_accounts()``.
+        picked: how many accounts are picked at first (from the top; None: all).
+        days: the date range at first: the last ``days`` full days (UTC); 0 for no dates.
+        today: the day the range ends before (tests).
+    """
+
+    def __init__(
+        self,
+        accounts: pd.DataFrame,
+        *,
+        picked: int | None = None,
+        days: int = 30,
+        today: date | None = None,
+    ) -> None:
+        self.frame = accounts
+        self.accounts = w.SelectMultiple(
+            options=[
+                (f"{name} ({currency})", ident)
+                for ident, name, currency in zip(
+                    accounts["id"], accounts["name"], accounts["currency_code"], strict=True
+                )
+            ],
+            description="Accounts",
+            rows=min(8, max(2, len(accounts))),
+            layout=w.Layout(width="95%"),
+        )
+        ids = list(accounts["id"])
+        self.accounts.value = tuple(ids if picked is None else ids[:picked])
+        end = (today or datetime.now(UTC).date()) - timedelta(days=1)
+        self.start = w.DatePicker(description="From", value=end - timedelta(days=days - 1))
+        self.end = w.DatePicker(description="To", value=end)
+        note = w.HTML(
+            _html(
+                "hint",
+                "Change the picks, then run the cells below again."
+                if len(accounts)
+                else NO_AD_ACCOUNTS,
+            )
+        )
+        children: list[w.Widget] = [self.accounts]
+        if days:
+            children.append(w.HBox([self.start, self.end]))
+        if not len(accounts):
+            children = []
+        super().__init__([*children, note])
+
+    @property
+    def selected(self) -> pd.DataFrame:
+        """Return the rows of the accounts picked, in the accounts' order."""
+        return self.frame[self.frame["id"].isin(self.accounts.value)]
+
+    @property
+    def dates(self) -> tuple[date, date]:
+        """Return the first and last day picked (UTC, both included)."""
+        start, end = self.start.value, self.end.value
+        if start is None or end is None:
+            raise InvalidArgument("Pick a first and a last day above.")
+        return start, end
+
+
+def account_picker(
+    accounts: pd.DataFrame, *, picked: int | None = None, days: int = 30
+) -> AccountPicker:
+    """Show an account (and date range) picker whose picks the cells below read."""
+    return AccountPicker(accounts, picked=picked, days=days)
 
 
 def _present_login(session: Session) -> bool:

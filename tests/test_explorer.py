@@ -163,3 +163,19 @@ def test_every_metric_of_the_spec_has_a_unit_and_a_meaning() -> None:
     assert len(fields) > 40 and set(fields) <= set(METRICS)
     assert METRICS["SPEND"].unit == "currency" and METRICS["CTR"].unit == "%"
     assert all(m.meaning.endswith(".") for m in METRICS.values())
+
+
+def test_the_notebooks_account_picker_reads_its_picks(session: Session) -> None:
+    """The analysis notebooks' picker: the first accounts and the last full days at first;
+    a cell run after a change reads the new picks; no account: a sentence, nothing picked."""
+    session.demo_login("alex.analyst")
+    accounts = session.ads().ad_accounts()
+    picker = widgets.account_picker(accounts, picked=1, days=30)
+    assert list(picker.selected["id"]) == [accounts["id"].iloc[0]]
+    start, end = picker.dates
+    assert (end - start).days == 29 and end < date.today() + pd.Timedelta(days=1)
+    picker.accounts.value = tuple(accounts["id"].iloc[1:3])
+    assert list(picker.selected["id"]) == list(accounts["id"].iloc[1:3])
+    nobody = widgets.account_picker(accounts.iloc[:0])
+    assert nobody.selected.empty
+    assert "no ad accounts" in nobody.children[-1].value

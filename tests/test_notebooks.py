@@ -115,3 +115,23 @@ def test_explore_accounts_sums_budgets_per_budget_type(tmp_path: Path) -> None:
     )
     assert "daily budget" in summary and "lifetime budget" in summary
     assert ">budget<" not in summary
+
+
+def test_performance_notebook_picks_accounts_and_days_and_shows_progress(tmp_path: Path) -> None:
+    """03 shows an account and date picker instead of hard-coding an account and 30 days, and a
+    kernel shows progress bars by default (widget views in the picker's and report's cells)."""
+    executed = execute(
+        REPO_ROOT / "notebooks" / "03_campaign_performance.ipynb", env=zero_config_env(tmp_path)
+    )
+    sources = "\n".join(cell.source for cell in executed.cells)
+    assert "iloc[0]" not in sources and "days=29" not in sources
+
+    def widget_views(marker: str) -> int:
+        cell = next(c for c in executed.cells if marker in c.source)
+        return sum(
+            "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+            for output in cell.get("outputs", [])
+        )
+
+    assert widget_views("widgets.account_picker(") == 1
+    assert widget_views("ads.report(") >= 1  # the report's progress bar
