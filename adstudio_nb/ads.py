@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -39,7 +40,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from . import endpoints, export, frames
+from . import async_reports, endpoints, export, frames
 from .client import AdsClient, StaticToken, TokenSource
 from .exceptions import InvalidArgument
 
@@ -489,7 +490,13 @@ class Ads:
             (:func:`in_notebook`), not in a terminal or a script.
         on_wait: called with a :class:`WaitNotice` for every wait of the client of at least
             :data:`WAIT_NOTICE_MIN_S` (pacing, a 429, a backoff), from the thread that waits.
+
+    Attributes:
+        async_policy: how :meth:`report` chooses, polls and downloads async CSV reports
+            (:class:`~adstudio_nb.async_reports.AsyncPolicy`; replace it to tune).
     """
+
+    async_policy: async_reports.AsyncPolicy = async_reports.AsyncPolicy()
 
     def __init__(
         self,
@@ -761,6 +768,7 @@ class Ads:
         entity_ids: Sequence[str] | None = None,
         statuses: Sequence[str] | None = None,
         include_parent: bool = False,
+        method: str = "auto",
     ) -> pd.DataFrame:
         """Return an aggregate report as a typed frame, one column per metric (B5-B7).
 
@@ -782,18 +790,37 @@ class Ads:
             entity_ids: only these entities (of ``level``).
             statuses: only entities with these statuses.
             include_parent: add the parent entity's id, name and status.
+            method: ``"auto"`` (an async CSV report where it needs far fewer requests: long
+                DAY ranges of many entities, B8), ``"aggregate"`` (report pages only) or
+                ``"async"``; every method gives the same columns and dtypes.
         """
         accounts = self._accounts(account)
         fields = list(fields)
+        by_async = self._async_reports(
+            accounts,
+            method,
+            async_reports.ReportRequest(
+                "",
+                level,
+                tuple(fields),
+                granularity,
+                start,
+                end,
+                tuple(entity_ids) if entity_ids else None,
+                tuple(statuses) if statuses else None,
+                include_parent,
+            ),
+        )
         builders = {
             a.id: frames.ReportFrameBuilder(fields, include_parent=include_parent) for a in accounts
         }
         desc = f"{level.lower()} report" + (f", {len(accounts)} accounts" if accounts[1:] else "")
+        paged = [a.id for a in accounts if a.id not in by_async]
         with self._progress(desc, unit="rows") as bar:
             # The dates go as given: parsed and written once, by the report planner (B5).
             for acct, page in endpoints.aggregate_report_pages_of_accounts(
                 self.client,
-                [a.id for a in accounts],
+                paged,
                 entity_type=level,
                 fields=fields,
                 granularity=granularity,
@@ -807,8 +834,35 @@ class Ads:
                 on_page=bar.update,
             ):
                 builders[acct].add_page(page)
-        parts = [_with_account_columns(builders[a.id].frame(sort=True), a, at=0) for a in accounts]
+        parts = [
+            _with_account_columns(
+                by_async[a.id] if a.id in by_async else builders[a.id].frame(sort=True), a, at=0
+            )
+            for a in accounts
+        ]
         return _concat(parts)
+
+    def _async_reports(
+        self, accounts: Sequence[_Account], method: str, request: async_reports.ReportRequest
+    ) -> dict[str, pd.DataFrame]:
+        """Return the reports of the accounts that the async path serves, by account (B8)."""
+        out = {}
+        for acct in accounts:
+            one = dataclasses.replace(request, account=acct.id)
+            choice = async_reports.choose_method(
+                self.client, one, method=method, policy=self.async_policy
+            )
+            log.debug("report of %s: %s (%s)", acct.id, choice.method, choice.reason)
+            if choice.method == "async":
+                with self._progress(f"{request.level.lower()} CSV report", unit="reports") as bar:
+                    out[acct.id] = async_reports.async_report_frame(
+                        self.client,
+                        one,
+                        entities=choice.entities,
+                        policy=self.async_policy,
+                        on_report=lambda _id, _what: bar.update(1),
+                    )
+        return out
 
     @_instance_method
     def totals(

@@ -36,6 +36,9 @@ contains a secret, token, authorization code or Basic header (context travels as
     │   ├── RateLimited                        429 past the retry budget (B11)
     │   ├── ServerError                        5xx past the retry budget
     │   ├── MalformedPayload (ValueError)      a body not shaped like the Ads API's answer
+    │   ├── AsyncReportError                   an async CSV report FAILED or EXPIRED (B8)
+    │   │   ├── AsyncReportTimeout             still PROCESSING past the client's deadline
+    │   │   └── UnreadableReport (ValueError)  a CSV with nothing recognisable, or cut short
     │   └── IncompleteResult                   paging stopped before the end; partial items kept
     │       ├── IncompleteListing              an offset-paged listing (B3)
     │       └── IncompleteReport               a continuation-token report (B6)
@@ -50,6 +53,8 @@ from typing import Any
 __all__ = [
     "APIError",
     "AdStudioError",
+    "AsyncReportError",
+    "AsyncReportTimeout",
     "AuthError",
     "AuthorizationDenied",
     "AuthorizationRequired",
@@ -82,6 +87,7 @@ __all__ = [
     "TransportError",
     "Unauthorized",
     "UnprocessableReport",
+    "UnreadableReport",
     "UnsupportedGrantType",
 ]
 
@@ -297,6 +303,30 @@ class ServerError(APIError):
 
 class MalformedPayload(APIError, ValueError):
     """A body (from the Ads API, or passed to a loader) that is not shaped like its answer."""
+
+
+class AsyncReportError(APIError):
+    """An async CSV report that cannot be had: it FAILED, EXPIRED, or its download failed (B8).
+
+    Attributes:
+        report_id: the report's id (Spotify Ads Manager lists it under Reports).
+        status: the report's last status (``FAILED``, ``EXPIRED``, ``PROCESSING``, ...).
+    """
+
+    def __init__(
+        self, message: str, *, report_id: str = "", status: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.report_id = report_id
+        self.status = status
+
+
+class AsyncReportTimeout(AsyncReportError):
+    """An async report still PROCESSING when the client's deadline passed (B8)."""
+
+
+class UnreadableReport(AsyncReportError, ValueError):
+    """An async report's CSV with none of the columns asked for, or cut short (B8)."""
 
 
 class IncompleteResult(APIError):

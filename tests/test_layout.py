@@ -42,6 +42,7 @@ ORDER = (
     "client",
     "endpoints",
     "frames",
+    "async_reports",
     "export",
     "ads",
     "demo",

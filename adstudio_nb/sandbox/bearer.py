@@ -60,5 +60,6 @@ def authorize_api_call(
         clock=state.clock,
         shapes=state.shapes,
         async_reports=state.async_reports,
+        storage=state.storage,
     )
     return context, headers

@@ -41,6 +41,7 @@ class ApiContext:
         clock: the sandbox clock (report windows and "now" come from it).
         shapes: the answer shapes this sandbox sends (``shapes.py``).
         async_reports: the sandbox's submitted async CSV reports by id (B8).
+        storage: the storage origin's bucket (``storage.ReportStorage``) report CSVs go to.
     """
 
     request: Request
@@ -50,6 +51,7 @@ class ApiContext:
     clock: SandboxClock
     shapes: ResponseShapes = field(default_factory=ResponseShapes)
     async_reports: dict[str, Any] = field(default_factory=dict)
+    storage: Any = None
 
 
 def reporting(handler: Handler) -> Handler:

@@ -33,6 +33,7 @@ from .ratelimit import WINDOW_S, RateLimiter
 from .registry import AccountsRegistry, SandboxApp
 from .shapes import SPEC, ResponseShapes
 from .state import SandboxState
+from .storage import StorageApplication
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Sandbox:
             token scope); see :mod:`adstudio_nb.sandbox.shapes`.
         fixed_secrets: derive app secrets from ``seed`` (reproducible, for tests); by default
             they are random, so a sandbox's secrets cannot be computed from its seed.
+        async_processing_s: how long an async report stays PROCESSING at least (B8; scale
+            it down with the rate-limit window for benchmarks).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class Sandbox:
         data_options: dict[str, Any] | None = None,
         shapes: str = SPEC,
         fixed_secrets: bool = False,
+        async_processing_s: float | None = None,
     ) -> None:
         self.host = "127.0.0.1"
         self.requested_port = port
@@ -101,8 +105,13 @@ class Sandbox:
             instance_id=uuid.uuid4().hex[:12],
             host=self.host,
         )
+        if async_processing_s is not None and self.state.storage is not None:
+            self.state.storage.processing_s = async_processing_s
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # B8: async reports download from another origin, as Spotify's come from storage.
+        self._storage_server: BaseWSGIServer | None = None
+        self._storage_thread: threading.Thread | None = None
 
     # -- the state, as attributes (the switches may be replaced while serving) -----------------
 
@@ -181,17 +190,38 @@ class Sandbox:
             name=f"sandbox:{server.port}",
         )
         self._thread.start()
+        storage = self.state.storage
+        if storage is not None:
+            storage_server = make_server(
+                self.host,
+                0,
+                StorageApplication(storage),
+                threaded=True,
+                request_handler=_QuietRequestHandler,
+            )
+            storage.port = int(storage_server.port)
+            self._storage_server = storage_server
+            self._storage_thread = threading.Thread(
+                target=storage_server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                daemon=True,
+                name=f"sandbox-storage:{storage_server.port}",
+            )
+            self._storage_thread.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port."""
         server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        storage_server, self._storage_server = self._storage_server, None
+        for each in (server, storage_server):
+            if each is not None:
+                each.shutdown()
+                each.server_close()
+        for thread in (self._thread, self._storage_thread):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._thread = self._storage_thread = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -240,6 +270,13 @@ class Sandbox:
     def dashboard_url(self) -> str:
         """Return the developer dashboard's URL, where grants are revoked (D7)."""
         return self._serving().dashboard_url
+
+    @property
+    def storage_url(self) -> str:
+        """Return the storage origin's ``http://127.0.0.1:PORT``, where report CSVs are (B8)."""
+        storage = self._serving().storage
+        assert storage is not None  # a state always has one
+        return storage.base_url
 
     @property
     def demo_app(self) -> SandboxApp:

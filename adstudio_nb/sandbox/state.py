@@ -20,6 +20,7 @@ from .faults import FaultPlan
 from .ratelimit import RateLimiter
 from .registry import AccountsRegistry, SandboxApp
 from .shapes import ResponseShapes
+from .storage import ReportStorage
 
 
 @dataclass(eq=False)
@@ -41,6 +42,7 @@ class SandboxState:
         host: the loopback address the server binds.
         port: the bound port; 0 until the server has bound one.
         async_reports: submitted async CSV reports by id (B8); they live as long as the sandbox.
+        storage: the storage origin's bucket the async reports' CSVs are written to (B8).
     """
 
     registry: AccountsRegistry
@@ -54,6 +56,11 @@ class SandboxState:
     host: str = "127.0.0.1"
     port: int = 0
     async_reports: dict[str, Any] = field(default_factory=dict)
+    storage: ReportStorage | None = None
+
+    def __post_init__(self) -> None:
+        if self.storage is None:
+            self.storage = ReportStorage(self.clock, host=self.host)
 
     @property
     def base_url(self) -> str:

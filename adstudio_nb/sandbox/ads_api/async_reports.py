@@ -1,10 +1,13 @@
-"""The Ads API's async CSV reports (B8): submit, poll, download.
+"""The Ads API's async CSV reports (B8): submit, poll, and the CSV behind ``report_url``.
 
 Owns ``POST /ad_accounts/{id}/async_reports`` (validating the JSON body), the report's status as
-the sandbox clock moves (PROCESSING, then READY, then EXPIRED; FAILED when too big), and the CSV
-the sandbox serves in place of Spotify's storage URL. Submitted reports live in the sandbox's
-state (``ctx.async_reports``). Every handler is marked ``@reporting`` (B11 bucket). Never
-invents a number: values come from ``AdsData``.
+the sandbox clock moves (PROCESSING while it is built and for at least the storage's
+``processing_s``, then READY, then EXPIRED; FAILED when too big), and building the CSV, which
+is written to the storage origin's bucket (``storage.py``) while the report is PROCESSING.
+``report_url`` is a signed link to that other origin, as Spotify's points at cloud storage: it
+needs no bearer token and refuses one, and a new one is handed out on every status call.
+Submitted reports live in the sandbox's state (``ctx.async_reports``). Every handler is marked
+``@reporting`` (B11 bucket). Never invents a number: values come from ``AdsData``.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from werkzeug.wrappers import Response
 from ..context import ApiContext, reporting
 from ..data import DAY_H, AdAccount, AdsData, Vector, hour_datetime, iso
 from ..errors import ads_error, json_response
-from .query import ACCOUNT_PREFIX, V3, Query, account_for, bad_request, check_uuid
+from .query import ACCOUNT_PREFIX, Query, account_for, bad_request, check_uuid
 from .report_common import ancestor_id, entity_vector, hour_of, parse_time
 
-ASYNC_PROCESSING_S = 10.0  # B8: PROCESSING for this long (sandbox clock), then READY
+ASYNC_PROCESSING_S = 10.0  # B8: PROCESSING at least this long (sandbox clock), then READY
 ASYNC_EXPIRY_S = 24 * 3600.0  # then EXPIRED
 ASYNC_MAX_ROWS = 1_000_000  # bigger reports end FAILED
 
@@ -242,7 +245,15 @@ def create_async_report(ctx: ApiContext, ad_account_id: str) -> Response:
     report = AsyncReport(**{**asdict(report), "rows": len(entities) * max(1, len(days))})
     with _async_lock:
         ctx.async_reports[report.id] = report
+    if ctx.storage is not None and report.rows <= ASYNC_MAX_ROWS:
+        data = ctx.data
+        ctx.storage.write_later(object_path(report), lambda: report_csv(data, account, report))
     return json_response({"id": report.id}, status=201)
+
+
+def object_path(report: AsyncReport) -> str:
+    """Return the key of a report's CSV in the storage bucket (``account/report/name.csv``)."""
+    return f"{report.account_id}/{report.id}/{report.name}.csv"
 
 
 def _async_report(ctx: ApiContext, ad_account_id: str, report_id: str) -> AsyncReport:
@@ -255,14 +266,23 @@ def _async_report(ctx: ApiContext, ad_account_id: str, report_id: str) -> AsyncR
     return report
 
 
+def _processing_s(ctx: ApiContext) -> float:
+    return float(ctx.storage.processing_s) if ctx.storage is not None else ASYNC_PROCESSING_S
+
+
 def _async_status(ctx: ApiContext, report: AsyncReport) -> str:
     age = ctx.clock.now() - report.submitted_at
-    if age < ASYNC_PROCESSING_S:
+    processing_s = _processing_s(ctx)
+    if age < processing_s:
         return "PROCESSING"
     if report.rows > ASYNC_MAX_ROWS:
         return "FAILED"
-    if age >= ASYNC_PROCESSING_S + ASYNC_EXPIRY_S:
+    if age >= processing_s + ASYNC_EXPIRY_S:
         return "EXPIRED"
+    # Done by the sandbox clock: wait for the CSV rather than let the machine's speed decide
+    # the status (a report the clock calls done is READY or FAILED).
+    if ctx.storage is not None and ctx.storage.state(object_path(report), wait=True) != "written":
+        return "FAILED"
     return "READY"
 
 
@@ -277,13 +297,11 @@ def get_async_report(ctx: ApiContext, ad_account_id: str, report_id: str) -> dic
         "submitted_at": iso(datetime.fromtimestamp(report.submitted_at, tz=UTC)),
     }
     if status != "PROCESSING":
-        done = report.submitted_at + ASYNC_PROCESSING_S
+        done = report.submitted_at + _processing_s(ctx)
         body["completed_at"] = iso(datetime.fromtimestamp(done, tz=UTC))
-    if status == "READY":
-        base = ctx.request.host_url.rstrip("/")
-        body["report_url"] = (
-            f"{base}{V3}/ad_accounts/{report.account_id}/async_reports/{report.id}/report.csv"
-        )
+    if status == "READY" and ctx.storage is not None:
+        # B8: a signed storage link, fresh on every call (each one expires on its own).
+        body["report_url"] = ctx.storage.signed_url(object_path(report))
     return body
 
 
@@ -332,14 +350,8 @@ def _cell(
     return data.value(vector, name, level, hours, reach=reach)
 
 
-@reporting
-def download_async_report(ctx: ApiContext, ad_account_id: str, report_id: str) -> Response:
-    """Serve a READY async report's CSV (the sandbox's stand-in for the storage URL, B8)."""
-    report = _async_report(ctx, ad_account_id, report_id)
-    if _async_status(ctx, report) != "READY":
-        raise ads_error(404, "The report is not ready or has expired.", code="NOT_FOUND")
-    account = account_for(ctx, ad_account_id)
-    data = ctx.data
+def report_csv(data: AdsData, account: AdAccount, report: AsyncReport) -> bytes:
+    """Build a report's CSV: the dimensions asked for, START_TIME, END_TIME, the metrics (B8)."""
     entities, buckets = _async_entities(data, account, report)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -356,8 +368,7 @@ def download_async_report(ctx: ApiContext, ad_account_id: str, report_id: str) -
             reach = data.reach_of(level, entity, bucket, wanted)
             metrics = [_cell(data, vector, m, level, hours, reach) for m in report.metrics]
             writer.writerow([*cells, start, end, *metrics])
-    headers = {"Content-Disposition": f'attachment; filename="{report.name}.csv"'}
-    return Response(out.getvalue(), mimetype="text/csv", headers=headers)
+    return out.getvalue().encode("utf-8")
 
 
 def _dimension(data: AdsData, account: AdAccount, level: str, entity: Any, name: str) -> Any:
@@ -389,10 +400,5 @@ def _dimension(data: AdsData, account: AdAccount, level: str, entity: Any, name:
 ROUTES: list[Rule] = [
     Rule(f"{ACCOUNT_PREFIX}/async_reports", endpoint=create_async_report, methods=["POST"]),
     Rule(f"{ACCOUNT_PREFIX}/async_reports/<report_id>", endpoint=get_async_report, methods=["GET"]),
-    Rule(
-        f"{ACCOUNT_PREFIX}/async_reports/<report_id>/report.csv",
-        endpoint=download_async_report,
-        methods=["GET"],
-    ),
 ]
 """The async report routes (B8), all in the reporting rate-limit bucket (B11)."""
