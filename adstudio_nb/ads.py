@@ -42,7 +42,8 @@ import pandas as pd
 
 from . import async_reports, endpoints, export, frames
 from .client import AdsClient, StaticToken, TokenSource
-from .exceptions import InvalidArgument
+from .exceptions import InvalidArgument, StoreError
+from .store import Store, open_store
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -490,6 +491,9 @@ class Ads:
             (:func:`in_notebook`), not in a terminal or a script.
         on_wait: called with a :class:`WaitNotice` for every wait of the client of at least
             :data:`WAIT_NOTICE_MIN_S` (pacing, a 429, a backoff), from the thread that waits.
+        store: keep what is fetched in a local DuckDB store and answer from it
+            (:class:`~adstudio_nb.store.Store`): a Store, a file path, True for the
+            default store (:func:`~adstudio_nb.store.default_store_path`), or None.
 
     Attributes:
         async_policy: how :meth:`report` chooses, polls and downloads async CSV reports
@@ -504,10 +508,12 @@ class Ads:
         *,
         progress: bool | None = None,
         on_wait: Callable[[WaitNotice], None] | None = None,
+        store: Store | str | Path | bool | None = None,
     ) -> None:
         self.client = client
         self.progress = progress
         self.on_wait = on_wait
+        self.store = open_store(store)
         self._lock = threading.Lock()
         self._loads: set[_Progress] = set()  # the loads under way, told of every wait
         self._local = threading.local()  # the watches of the thread that starts a load
@@ -649,20 +655,35 @@ class Ads:
         *,
         progress: bool | None = None,
         on_wait: Callable[[WaitNotice], None] | None = None,
+        store: Store | str | Path | bool | None = None,
         **client_options: Any,
     ) -> Ads:
         """Connect with an access token (or any token source) obtained elsewhere.
 
-        ``progress`` and ``on_wait`` are as for :class:`Ads`; ``client_options`` go to
-        :class:`~adstudio_nb.client.AdsClient`.
+        ``progress``, ``on_wait`` and ``store`` are as for :class:`Ads`; ``client_options``
+        go to :class:`~adstudio_nb.client.AdsClient`.
         """
         source = StaticToken(token) if isinstance(token, str) else token
         client = AdsClient(api_base_url, source, **client_options)
-        return cls(client, progress=progress, on_wait=on_wait)
+        return cls(client, progress=progress, on_wait=on_wait, store=store)
 
     def close(self) -> None:
         """Close the client's connections and threads."""
         self.client.close()
+
+    def sql(self, query: str, params: Any = None) -> pd.DataFrame:
+        """Run SQL over the local store and return a DataFrame (:meth:`.Store.sql`).
+
+        Raises:
+            StoreError: this ``Ads`` keeps no store (``Ads(..., store=True)``), or DuckDB
+                could not run the query.
+        """
+        if self.store is None:
+            raise StoreError(
+                "This Ads keeps no local store, so there is nothing to query: create it with "
+                "store=True (the default store) or store='path/to/ads.duckdb'."
+            )
+        return cast(pd.DataFrame, self.store.sql(query, params))
 
     def __enter__(self) -> Ads:
         return self
@@ -707,51 +728,67 @@ class Ads:
         account: Any,
         params: dict[str, Any],
         build: Callable[..., pd.DataFrame],
+        fresh: bool = False,
     ) -> pd.DataFrame:
+        # Only a whole listing is kept in the store (a filtered one says nothing of the rest).
+        store = self.store if not params else None
         # B3: oldest first, so objects created while paging land after the pages already read.
         params = {"sort_field": "CREATED_AT", "sort_direction": "ASC", **params}
         accounts = self._accounts(account)
+        kept: dict[str, pd.DataFrame | None] = {}
+        if store is not None and not fresh:
+            kept = {
+                a.id: store.stored_listing(kind, a.id, build([], ad_account_id=a.id))
+                for a in accounts
+            }
         what = _KINDS.get(kind, kind.replace("_", " "))
         desc = f"{what} of {accounts[0].name or accounts[0].id[:8]}"
         if len(accounts) > 1:
             desc = f"{what} of {len(accounts)} accounts"
         with self._progress(desc, unit=what) as bar:
             # One walk for every account: their pages side by side under the limits (B3, B11).
+            fetched = [a.id for a in accounts if kept.get(a.id) is None]
             chunks = endpoints.list_objects_many(
-                self.client, [a.id for a in accounts], kind, params, on_page=bar.update
+                self.client, fetched, kind, params, on_page=bar.update
             )
+        by_id = dict(zip(fetched, chunks, strict=True))
         parts = []
-        for acct, items in zip(accounts, chunks, strict=True):
-            frame = build(items, ad_account_id=acct.id)
+        for acct in accounts:
+            frame = kept.get(acct.id)
+            if frame is None:
+                frame = build(by_id[acct.id], ad_account_id=acct.id)
+                if store is not None:
+                    store.keep_listing(kind, acct.id, frame)
             columns = list(frame.columns)
             at = columns.index("ad_account_id") if "ad_account_id" in columns else 1
             parts.append(_with_account_columns(frame, acct, at=at))
         return _concat(parts)
 
     @_instance_method
-    def campaigns(self, account: Any, **filters: Any) -> pd.DataFrame:
+    def campaigns(self, account: Any, *, fresh: bool = False, **filters: Any) -> pd.DataFrame:
         """Return the campaigns of one or more ad accounts (B3); ``filters`` as in the spec.
 
         ``account`` is an id, a row of ``ads.ad_accounts()``, a dict, a list of them or the
         accounts frame: every account's pages are fetched side by side and the rows come in
         the accounts' order, with ``ad_account_id``, ``ad_account_name`` and
-        ``currency_code``.
+        ``currency_code``. With a store, an unfiltered listing fetched within the store's
+        ``listing_max_age_s`` comes from it (``fresh=True`` fetches it again).
         """
-        return self._objects("campaigns", account, filters, frames.campaigns_frame)
+        return self._objects("campaigns", account, filters, frames.campaigns_frame, fresh)
 
     @_instance_method
-    def ad_sets(self, account: Any, **filters: Any) -> pd.DataFrame:
+    def ad_sets(self, account: Any, *, fresh: bool = False, **filters: Any) -> pd.DataFrame:
         """Return the ad sets of one or more accounts, budgets in micros and units (B2, B3).
 
         Budgets are in each row's ``currency_code``: sum them per currency (and per
         ``budget_type``), never across.
         """
-        return self._objects("ad_sets", account, filters, frames.ad_sets_frame)
+        return self._objects("ad_sets", account, filters, frames.ad_sets_frame, fresh)
 
     @_instance_method
-    def ads(self, account: Any, **filters: Any) -> pd.DataFrame:
+    def ads(self, account: Any, *, fresh: bool = False, **filters: Any) -> pd.DataFrame:
         """Return the ads of one or more ad accounts (B3)."""
-        return self._objects("ads", account, filters, frames.ads_frame)
+        return self._objects("ads", account, filters, frames.ads_frame, fresh)
 
     # -- reports (B5-B8) ---------------------------------------------------------------------------
 
@@ -769,6 +806,7 @@ class Ads:
         statuses: Sequence[str] | None = None,
         include_parent: bool = False,
         method: str = "auto",
+        fresh: bool = False,
     ) -> pd.DataFrame:
         """Return an aggregate report as a typed frame, one column per metric (B5-B7).
 
@@ -793,9 +831,28 @@ class Ads:
             method: ``"auto"`` (an async CSV report where it needs far fewer requests: long
                 DAY ranges of many entities, B8), ``"aggregate"`` (report pages only) or
                 ``"async"``; every method gives the same columns and dtypes.
+            fresh: with a store, fetch every day again instead of answering from it.
+
+        With a store (``Ads(store=...)``), DAY and HOUR reports are answered from it for the
+        days it holds and only the missing days, and those of the restatement window, are
+        fetched (:meth:`.Store.report`); rows then come by entity id, then start time.
         """
         accounts = self._accounts(account)
         fields = list(fields)
+        if self.store is not None:
+            return self._stored_report(
+                accounts,
+                level=level,
+                fields=fields,
+                start=start,
+                end=end,
+                granularity=granularity,
+                entity_ids=entity_ids,
+                statuses=statuses,
+                include_parent=include_parent,
+                method=method,
+                fresh=fresh,
+            )
         by_async = self._async_reports(
             accounts,
             method,
@@ -840,6 +897,60 @@ class Ads:
             )
             for a in accounts
         ]
+        return _concat(parts)
+
+    def _stored_report(
+        self,
+        accounts: Sequence[_Account],
+        *,
+        level: str,
+        fields: list[str],
+        granularity: str,
+        entity_ids: Sequence[str] | None,
+        include_parent: bool,
+        method: str,
+        fresh: bool,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """The report through the store: kept days from it, missing runs fetched and kept."""
+        assert self.store is not None
+        store = self.store
+        parts = []
+        desc = f"{level.lower()} report" + (f", {len(accounts)} accounts" if accounts[1:] else "")
+        with self._progress(desc, unit="rows") as bar:
+            for acct in accounts:
+
+                def by_async(
+                    first: datetime, last: datetime, ids: list[str] | None, acct: Any = acct
+                ) -> pd.DataFrame | None:
+                    # A long run of missing days may go as one async CSV report (B8).
+                    request = async_reports.ReportRequest(
+                        acct.id,
+                        level,
+                        tuple(fields),
+                        granularity,
+                        first,
+                        last,
+                        tuple(ids) if ids else None,
+                        None,
+                        include_parent,
+                    )
+                    return self._async_reports([acct], method, request).get(acct.id)
+
+                frame = store.report(
+                    self.client,
+                    acct.id,
+                    level=level,
+                    fields=fields,
+                    granularity=granularity,
+                    entity_ids=entity_ids,
+                    include_parent=include_parent,
+                    fresh=fresh,
+                    on_page=bar.update,
+                    fetch_range=by_async if method != "aggregate" else None,
+                    **options,
+                )
+                parts.append(_with_account_columns(frame, acct, at=0))
         return _concat(parts)
 
     def _async_reports(

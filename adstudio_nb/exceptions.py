@@ -27,6 +27,8 @@ contains a secret, token, authorization code or Basic header (context travels as
     │   │   └── UnsupportedGrantType           a malformed token request (A5)
     │   └── AuthorizationRequired              no usable token: log in (again) (A9, A10)
     ├── TokenStoreError                        a token file that cannot be read or written
+    ├── StoreError                             the local store of fetched data cannot be used
+    │   └── StoreBusy                          another process held the store past the wait
     ├── APIError                               the Ads API answered with an error (B9)
     │   ├── BadRequest                         400
     │   ├── Unauthorized                       401 after one refresh (B10)
@@ -82,6 +84,8 @@ __all__ = [
     "ResponseTooLarge",
     "ServerError",
     "StateMismatch",
+    "StoreBusy",
+    "StoreError",
     "TokenRequestError",
     "TokenStoreError",
     "TransportError",
@@ -231,6 +235,14 @@ class TokenStoreError(AdStudioError):
     def __init__(self, message: str, *, path: str = "") -> None:
         super().__init__(message)
         self.path = path
+
+
+class StoreError(AdStudioError):
+    """The local store (a DuckDB file) cannot be opened, read or written as asked."""
+
+
+class StoreBusy(StoreError):
+    """Another process kept the local store for longer than the bounded wait."""
 
 
 class APIError(AdStudioError):

@@ -44,6 +44,7 @@ ORDER = (
     "frames",
     "async_reports",
     "export",
+    "store",
     "ads",
     "demo",
     "session",
