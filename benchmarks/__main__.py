@@ -12,10 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import listings, report, shaping
+from . import listings, report, shaping, year_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = {"listings": listings.run, "report": report.run, "shaping": shaping.run}
+SCENARIOS = {
+    "listings": listings.run,
+    "report": report.run,
+    "shaping": shaping.run,
+    "year_report": year_report.run,
+}
 
 
 _LABELS = {
