@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import listings, report, shaping, year_report
+from . import listings, report, rerun, shaping, store_read, year_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = {
@@ -20,6 +20,8 @@ SCENARIOS = {
     "report": report.run,
     "shaping": shaping.run,
     "year_report": year_report.run,
+    "rerun": rerun.run,
+    "store_read": store_read.run,
 }
 
 
