@@ -17,6 +17,12 @@ pytestmark = pytest.mark.browser
 
 def _explorer_notebook(root: Path) -> Path:
     notebook = nbformat.v4.new_notebook()
+    # Without a kernelspec JupyterLab asks which kernel to use instead of starting one.
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     notebook.cells = [
         nbformat.v4.new_code_cell("from adstudio_nb import connect, widgets\n\nads = connect()"),
         nbformat.v4.new_code_cell("widgets.report_explorer()"),
@@ -62,7 +68,9 @@ def test_b5_pick_two_accounts_and_two_metrics_run_shows_the_table_and_the_call(
     assert text.count("'") >= 8  # two account ids among the arguments
     header = table.locator("thead").inner_text()
     assert "impressions" in header and "spend" in header and "currency_code" in header
-    assert usd.rsplit(" (", 1)[0] in table.locator("tbody").inner_text()  # the first account
+    # Option labels keep their spacing with no-break spaces; the table uses plain ones.
+    first_name = " ".join(usd.replace("\xa0", " ").rsplit(" (", 1)[0].split())
+    assert first_name in table.locator("tbody").inner_text()  # the first account
     panel.get_by_text("Money is in EUR, USD").wait_for(timeout=30_000)  # both, per currency
     assert panel.get_by_role("link", name="Download CSV").count() == 1
     assert "Traceback" not in panel.inner_text()
