@@ -735,7 +735,7 @@ def _header_name(text: str) -> str:
 def _metric_array(values: np.ndarray, field: str) -> pd.api.extensions.ExtensionArray:
     """Return a metric column as ``frames`` types it: Int64 counts when whole, else Float64."""
     missing = np.isnan(values)
-    if field in frames.CONVERSION_METRICS:
+    if field in frames.SENTINEL_METRICS:
         missing = missing | (values == frames.PRIVACY_SENTINEL)  # B7
     if field in frames.COUNT_METRICS:
         clean = np.where(missing, 0, values)
@@ -928,7 +928,7 @@ def _read_csv(
         values = _numbers(raw[by_field[field]])
         name = frames.metric_column(field)
         columns[name] = _metric_array(values, field)
-        if field in frames.CONVERSION_METRICS:
+        if field in frames.SENTINEL_METRICS:
             suppressed = values == frames.PRIVACY_SENTINEL  # B7: between 1 and 4
             flags[f"{name}_suppressed"] = pd.arrays.BooleanArray(suppressed, np.zeros(n_rows, bool))
     used = {*path, *times, *([id_column] if id_column else []), *(names[n] for n in metric_of)}

@@ -60,6 +60,7 @@ __all__ = [
     "COUNT_METRICS",
     "INSIGHT_KEY_COLUMNS",
     "REPORT_KEY_COLUMNS",
+    "SENTINEL_METRICS",
     "STATUS_DTYPES",
     "UTC_DATETIME",
     "Column",
@@ -266,6 +267,14 @@ CONVERSION_METRICS = frozenset(
         "CUSTOM_EVENT_5",
     }
 )
+# B7: the metrics that can carry the privacy sentinel: the conversion counts, and the metrics
+# derived from one of them (SPEND / COST_PER_LEAD would otherwise give back a hidden LEADS). A
+# cost or an order value is never negative, so -5 there can only mean "hidden".
+SENTINEL_METRICS = CONVERSION_METRICS | {
+    "COST_PER_LEAD",
+    "CUSTOMER_ACQUISITION_COST",
+    "AVERAGE_ORDER_VALUE",
+}
 # ReportFieldType values that are counts (Int64); every other metric is a ratio or money.
 COUNT_METRICS = frozenset(
     {
@@ -1640,7 +1649,7 @@ class ReportFrameBuilder:
         for field_name, values in metric_arrays:
             name = metric_column(field_name)
             missing = np.isnan(values)
-            if field_name in CONVERSION_METRICS:
+            if field_name in SENTINEL_METRICS:
                 # B7: -5 means "between 1 and 4": not a number to add up.
                 suppressed = values == PRIVACY_SENTINEL
                 flags[f"{name}_suppressed"] = pd.arrays.BooleanArray(
@@ -1766,7 +1775,7 @@ def _summary_totals(data: Any) -> dict[str, float | int | None]:
             continue
         field = str(entry["stat"])
         value = _float_or_none(entry.get("value"))
-        if value is not None and field in CONVERSION_METRICS and value == PRIVACY_SENTINEL:
+        if value is not None and field in SENTINEL_METRICS and value == PRIVACY_SENTINEL:
             value = None  # B7: "between 1 and 4", not a number
         if value is not None and field in COUNT_METRICS and value.is_integer():
             out[metric_column(field)] = int(value)

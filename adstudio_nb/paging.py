@@ -652,10 +652,18 @@ def plan_report_parts(
 
     Raises:
         InvalidArgument: a range Spotify would refuse and that cannot be cut (LIFETIME over
-            90 days), an end before the start, or a time that is not one.
+            90 days), an end before the start, a time that is not one, or parents asked
+            for at the CAMPAIGN or AD_ACCOUNT level.
     """
     if granularity not in ("LIFETIME", "DAY", "HOUR"):
         raise InvalidArgument(f"granularity must be LIFETIME, DAY or HOUR, not {granularity!r}.")
+    if include_parent_entity and entity_type in ("CAMPAIGN", "AD_ACCOUNT"):
+        # spec: getAggregateReport: include_parent_entity is not valid for CAMPAIGN or
+        # AD_ACCOUNT (Spotify answers 400); refuse before spending a request.
+        raise InvalidArgument(
+            f"A {entity_type} report has no parent entity to include: ask for parents with "
+            "AD_SET or AD reports, or leave include_parent off."
+        )
     ids = list(dict.fromkeys(entity_ids)) if entity_ids else []
     batches: list[tuple[str, ...] | None] = [
         tuple(ids[i : i + MAX_ENTITY_IDS]) for i in range(0, len(ids), MAX_ENTITY_IDS)

@@ -980,7 +980,7 @@ class Store:
             name = frames.metric_column(field)
             if name not in present:
                 con.execute(f"ALTER TABLE reports ADD COLUMN {_quote(name)} {_metric_type(field)}")
-            if field in frames.CONVERSION_METRICS and f"{name}_suppressed" not in present:
+            if field in frames.SENTINEL_METRICS and f"{name}_suppressed" not in present:
                 con.execute(
                     f"ALTER TABLE reports ADD COLUMN {_quote(name + '_suppressed')} BOOLEAN"
                 )

@@ -579,3 +579,39 @@ def test_invitations_without_ad_accounts_are_one_row_each() -> None:
     df = frames.invitations_frame(page, business_id="b")
     assert df["business_invitation_id"].tolist() == ["i1", "i2", "i2"]
     assert df["ad_account_id"].isna().tolist() == [True, False, False]
+
+
+def test_b7_a_cost_derived_from_a_hidden_count_is_hidden_too() -> None:
+    """B7, spec: getAggregateReport: -5 in a cost per lead is the sentinel, never a cost.
+
+    SPEND / COST_PER_LEAD would give back the hidden LEADS, so the sandbox (and, by the same
+    reasoning, Spotify) hides the derived metric too; a cost is never negative, so the loader
+    reads -5 there as "hidden" and flags it, as it does for the count itself.
+    """
+    from adstudio_nb.frames import SENTINEL_METRICS, report_frame
+
+    page = {
+        "rows": [
+            {
+                "entity_type": "AD_SET",
+                "entity_id": "7f4c1cc9-9a1d-4b65-b05c-46e5e33b6705",
+                "entity_name": "My Ad Set",
+                "entity_status": "ACTIVE",
+                "start_time": "2026-01-23T00:00:00Z",
+                "end_time": "2026-01-24T00:00:00Z",
+                "stats": [
+                    {"field_type": "SPEND", "field_value": 12.5},
+                    {"field_type": "LEADS", "field_value": -5},
+                    {"field_type": "COST_PER_LEAD", "field_value": -5},
+                    {"field_type": "AVERAGE_ORDER_VALUE", "field_value": 31.0},
+                ],
+            }
+        ]
+    }
+    frame = report_frame([page])
+    row = frame.loc[0]
+    assert row["spend"] == 12.5
+    assert row["leads"] is pd.NA and bool(row["leads_suppressed"])
+    assert row["cost_per_lead"] is pd.NA and bool(row["cost_per_lead_suppressed"])
+    assert row["average_order_value"] == 31.0 and not bool(row["average_order_value_suppressed"])
+    assert {"COST_PER_LEAD", "CUSTOMER_ACQUISITION_COST", "AVERAGE_ORDER_VALUE"} <= SENTINEL_METRICS

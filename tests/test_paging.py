@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from adstudio_nb.exceptions import IncompleteListing, IncompleteReport, MalformedPayload
+from adstudio_nb.exceptions import (
+    IncompleteListing,
+    IncompleteReport,
+    InvalidArgument,
+    MalformedPayload,
+)
 from adstudio_nb.paging import (
     OffsetListing,
     PagingLimits,
@@ -330,3 +335,13 @@ def test_b5_hour_windows_and_lifetime_limits() -> None:
         )
     lifetime = plan_report_parts(entity_type="AD", fields=["CLICKS"], target_parts=8)
     assert len(lifetime) == 1 and lifetime[0].start is None
+
+
+@pytest.mark.parametrize("level", ["CAMPAIGN", "AD_ACCOUNT"])
+def test_parents_of_top_level_reports_are_refused_before_any_request(level: str) -> None:
+    """spec: getAggregateReport: include_parent_entity is not valid for CAMPAIGN/AD_ACCOUNT."""
+    with pytest.raises(InvalidArgument, match="no parent entity"):
+        plan_report_parts(entity_type=level, fields=["IMPRESSIONS"], include_parent_entity=True)
+    assert plan_report_parts(
+        entity_type="AD_SET", fields=["IMPRESSIONS"], include_parent_entity=True
+    )
