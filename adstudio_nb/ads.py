@@ -671,6 +671,20 @@ class Ads:
         """Close the client's connections and threads."""
         self.client.close()
 
+    def use_store(
+        self, store: Store | str | Path | bool | None = True, **options: Any
+    ) -> Store | None:
+        """Keep what this ``Ads`` fetches in a local store from now on; return the store.
+
+        Args:
+            store: a :class:`~adstudio_nb.store.Store`, a DuckDB file path, True for the
+                default store (one per profile in the user's data directory), or None to
+                stop keeping.
+            **options: for a new store (``restatement_days``, ``listing_max_age_s``, ...).
+        """
+        self.store = open_store(store, **options)
+        return self.store
+
     def sql(self, query: str, params: Any = None) -> pd.DataFrame:
         """Run SQL over the local store and return a DataFrame (:meth:`.Store.sql`).
 

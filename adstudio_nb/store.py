@@ -55,8 +55,6 @@ import pandas as pd
 from . import endpoints, frames
 from .exceptions import InvalidArgument, StoreBusy, StoreError
 from .paging import (
-    MAX_DAY_WINDOW_DAYS,
-    MAX_HOUR_WINDOW_HOURS,
     ReportPart,
     parse_utc,
     plan_report_parts,
@@ -94,7 +92,6 @@ DEFAULT_LOCK_TIMEOUT_S = 60.0
 EVERY_ENTITY = "*"  # the coverage scope of a report fetched without entity ids
 PARENT_FIELD = "PARENT"  # coverage of the parent columns (include_parent_entity)
 _STEPS = {"DAY": timedelta(days=1), "HOUR": timedelta(hours=1)}
-_WINDOWS = {"DAY": MAX_DAY_WINDOW_DAYS, "HOUR": MAX_HOUR_WINDOW_HOURS}
 _FIELD = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 _PROFILE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -819,7 +816,7 @@ class Store:
         buckets = request.buckets()
         ids = list(request.entity_ids) if request.entity_ids else None
         if fresh:
-            return _runs(buckets, request.step, _WINDOWS[request.granularity]), ids
+            return _runs(buckets, request.step), ids
         wanted = request.covered_fields
         scopes = [EVERY_ENTITY, *(ids or [])]
         with self._connect(write=False) as con:
@@ -846,7 +843,7 @@ class Store:
         every = {us for scope, us in settled if scope == EVERY_ENTITY}
         if ids is None:
             missing = [b for b in buckets if _us(b) not in every]
-            return _runs(missing, request.step, _WINDOWS[request.granularity]), None
+            return _runs(missing, request.step), None
         per_entity = {(scope, us) for scope, us in settled if scope != EVERY_ENTITY}
         lacking: set[str] = set()
         missing = []
@@ -858,7 +855,7 @@ class Store:
             if short:
                 missing.append(b)
                 lacking.update(short)
-        runs = _runs(missing, request.step, _WINDOWS[request.granularity])
+        runs = _runs(missing, request.step)
         return runs, [e for e in ids if e in lacking]
 
     def keep_report(
@@ -1092,18 +1089,14 @@ def _us(value: datetime) -> int:
     return int(value.timestamp()) * 1_000_000
 
 
-def _runs(
-    buckets: Sequence[datetime], step: timedelta, longest: int
-) -> list[tuple[datetime, datetime]]:
-    """Cut sorted bucket starts into contiguous runs of at most ``longest`` buckets."""
+def _runs(buckets: Sequence[datetime], step: timedelta) -> list[tuple[datetime, datetime]]:
+    """Cut sorted bucket starts into contiguous runs (the planner cuts them into windows)."""
     runs: list[tuple[datetime, datetime]] = []
     for b in buckets:
-        if runs:
-            first, last = runs[-1]
-            if b - last == step and int((b - first) / step) < longest:
-                runs[-1] = (first, b)
-                continue
-        runs.append((b, b))
+        if runs and b - runs[-1][1] == step:
+            runs[-1] = (runs[-1][0], b)
+        else:
+            runs.append((b, b))
     return runs
 
 

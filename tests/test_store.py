@@ -389,3 +389,22 @@ def test_keep_report_of_another_level_is_refused(tmp_path: Path) -> None:
         store.keep_report(
             frame, account_id="a", level="AD_SET", granularity="DAY", fields=["IMPRESSIONS"]
         )
+
+
+def test_b8_an_async_report_through_the_store_is_kept_and_answers_again(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A long range fetched as one async CSV report is kept; asked again, only the window."""
+    start, end = _today(sandbox) - timedelta(days=200), _today(sandbox) - timedelta(days=1)
+    with _ads(sandbox, _store(tmp_path, sandbox)) as ads, _ads(sandbox, None) as plain:
+        account = ads.ad_accounts().iloc[0]
+        before = _requests(ads)
+        first = ads.report(account, fields=FIELDS, start=start, end=end, method="async")
+        cold = _requests(ads) - before
+        before = _requests(ads)
+        again = ads.report(account, fields=FIELDS, start=start, end=end, method="async")
+        warm = _requests(ads) - before
+        api = plain.report(account, fields=FIELDS, start=start, end=end, method="aggregate")
+    assert warm < cold
+    pd.testing.assert_frame_equal(_by_entity(again), _by_entity(first))
+    assert int(again["impressions"].sum()) == int(api["impressions"].sum())
