@@ -408,3 +408,42 @@ def test_b8_an_async_report_through_the_store_is_kept_and_answers_again(
     assert warm < cold
     pd.testing.assert_frame_equal(_by_entity(again), _by_entity(first))
     assert int(again["impressions"].sum()) == int(api["impressions"].sum())
+
+
+def test_hour_reports_are_kept_by_the_hour(tmp_path: Path, sandbox: Sandbox) -> None:
+    """B5: HOUR buckets settle as days do; settled hours are not fetched again."""
+    first = _today(sandbox) - timedelta(days=5)
+    last = first + timedelta(hours=5)
+    with _ads(sandbox, _store(tmp_path, sandbox)) as ads:
+        account = ads.ad_accounts().iloc[0]
+        hours = ads.report(account, fields=FIELDS, start=first, end=last, granularity="HOUR")
+        before = _requests(ads)
+        again = ads.report(account, fields=FIELDS, start=first, end=last, granularity="HOUR")
+        assert _requests(ads) == before
+    assert len(hours) == 20 * 6
+    pd.testing.assert_frame_equal(again, hours)
+
+
+def test_lifetime_and_status_filtered_reports_are_fetched_and_kept_once(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """LIFETIME totals and status filters say nothing of which days are complete: always
+    fetched; their rows are kept, each once however often they are fetched."""
+    store = _store(tmp_path, sandbox)
+    start, end = _today(sandbox) - timedelta(days=20), _today(sandbox) - timedelta(days=10)
+    with _ads(sandbox, store) as ads:
+        account = ads.ad_accounts().iloc[0]
+        for _ in range(2):
+            before = _requests(ads)
+            life = ads.report(account, fields=FIELDS, start=start, end=end, granularity="LIFETIME")
+            assert _requests(ads) > before
+            before = _requests(ads)
+            ads.report(account, fields=FIELDS, start=start, end=end, statuses=["ACTIVE"])
+            assert _requests(ads) > before
+    kept = store.sql("SELECT count(*) AS n FROM reports WHERE granularity = 'LIFETIME'")
+    assert int(kept["n"][0]) == len(life) == 20
+    duplicates = store.sql(
+        "SELECT count(*) AS n FROM (SELECT entity_id, granularity, start_time, end_time "
+        "FROM reports GROUP BY ALL HAVING count(*) > 1)"
+    )
+    assert int(duplicates["n"][0]) == 0
