@@ -711,6 +711,10 @@ def _frequency_cap_values(items: Sequence[Mapping[str, Any]]) -> dict[str, list[
             if not isinstance(cap, Mapping):
                 continue
             unit = str(cap.get("frequency_unit") or "").upper()
+            if unit not in FREQUENCY_UNITS:
+                # No column can hold a cap without a known unit; the long frame
+                # (ad_set_frequency_caps_frame) keeps it as it came.
+                continue
             if unit in by_unit:
                 raise MalformedPayload(
                     f"Ad set {str(item.get('id'))[:40]} has more than one frequency cap per "

@@ -615,3 +615,21 @@ def test_b7_a_cost_derived_from_a_hidden_count_is_hidden_too() -> None:
     assert row["cost_per_lead"] is pd.NA and bool(row["cost_per_lead_suppressed"])
     assert row["average_order_value"] == 31.0 and not bool(row["average_order_value_suppressed"])
     assert {"COST_PER_LEAD", "CUSTOMER_ACQUISITION_COST", "AVERAGE_ORDER_VALUE"} <= SENTINEL_METRICS
+
+
+def test_b2_caps_without_a_known_unit_leave_the_columns_empty_not_an_error() -> None:
+    """B2: a cap missing its unit (or with one Spotify adds later) does not stop the frame."""
+    ad_set = {
+        "id": "0b8f4c4e-3c4b-4a43-9d7f-0d2a3c1e5f6a",
+        "frequency_caps": [
+            {"max_impressions": 3, "frequency_period": 1},
+            {"max_impressions": 5, "frequency_period": 2},
+            {"frequency_unit": "FORTNIGHT", "max_impressions": 9, "frequency_period": 1},
+            {"frequency_unit": "DAY", "max_impressions": 2, "frequency_period": 1},
+        ],
+    }
+    frame = frames.ad_sets_frame({"ad_sets": [ad_set]})
+    assert len(frame) == 1
+    assert frame.loc[0, "frequency_cap_day_impressions"] == 2
+    assert frame.loc[0, "frequency_cap_week_impressions"] is pd.NA
+    assert len(frames.ad_set_frequency_caps_frame({"ad_sets": [ad_set]})) == 4
