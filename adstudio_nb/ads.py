@@ -486,7 +486,7 @@ class Ads:
     """Spotify's Ads API as typed DataFrames, for notebooks.
 
     Args:
-        client: the API client (see :meth:`connect` and :meth:`from_token`).
+        client: the API client (see :func:`adstudio_nb.connect` and :meth:`from_token`).
         progress: show progress bars on long loads; by default in a notebook only
             (:func:`in_notebook`), not in a terminal or a script.
         on_wait: called with a :class:`WaitNotice` for every wait of the client of at least
@@ -616,36 +616,6 @@ class Ads:
             currency = ref.currency_code or (seen.currency_code if seen else None)
             out.append(_Account(ref.id, name, currency))
         return out
-
-    @classmethod
-    def connect(
-        cls,
-        settings: Any = None,
-        *,
-        progress: bool | None = None,
-        on_wait: Callable[[WaitNotice], None] | None = None,
-        **client_options: Any,
-    ) -> Ads:
-        """Connect with the configured settings and stored login (``config``, ``auth``).
-
-        Args:
-            settings: a ``config.Settings``; by default ``config.load_settings()`` (the
-                embedded sandbox when nothing is configured).
-            progress: show progress bars (by default in a notebook only).
-            on_wait: told of every wait worth saying (see :class:`Ads`).
-            **client_options: passed to :class:`~adstudio_nb.client.AdsClient`.
-
-        Raises:
-            AuthorizationRequired: nobody is logged in yet (log in with the onboarding panel).
-        """
-        # Imported here: this module must import even where the OAuth layer is not installed.
-        from .auth import OAuthFlow
-        from .config import load_settings
-
-        settings = settings or load_settings()
-        flow = OAuthFlow(settings)
-        client = AdsClient(settings.api_base_url, flow, **client_options)
-        return cls(client, progress=progress, on_wait=on_wait)
 
     @classmethod
     def from_token(

@@ -65,3 +65,13 @@ def test_the_old_entry_points_are_gone() -> None:
 
     assert not hasattr(widgets, "connect")
     assert not hasattr(widgets, "Onboarding")
+
+
+def test_connect_is_the_one_way_in() -> None:
+    """One entry point: ``adstudio_nb.connect`` (the session's), no second ``Ads.connect``."""
+    import adstudio_nb
+    from adstudio_nb.ads import Ads
+    from adstudio_nb.session import connect
+
+    assert adstudio_nb.connect is connect
+    assert not hasattr(Ads, "connect")
