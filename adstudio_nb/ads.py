@@ -732,15 +732,21 @@ class Ads:
         with self._progress(desc, unit=what) as bar:
             # One walk for every account: their pages side by side under the limits (B3, B11).
             fetched = [a.id for a in accounts if kept.get(a.id) is None]
-            chunks = endpoints.list_objects_many(
-                self.client, fetched, kind, params, on_page=bar.update
+            built: dict[str, pd.DataFrame] = {}
+
+            def shape(n: int, items: list[dict[str, Any]]) -> None:
+                # Each account's frame is built as soon as its listing is complete, while
+                # the other accounts' pages are still on their way.
+                built[fetched[n]] = build(items, ad_account_id=fetched[n])
+
+            endpoints.list_objects_many(
+                self.client, fetched, kind, params, on_page=bar.update, on_listing=shape
             )
-        by_id = dict(zip(fetched, chunks, strict=True))
         parts = []
         for acct in accounts:
             frame = kept.get(acct.id)
             if frame is None:
-                frame = build(by_id[acct.id], ad_account_id=acct.id)
+                frame = built[acct.id]
                 if store is not None:
                     store.keep_listing(kind, acct.id, frame)
             columns = list(frame.columns)

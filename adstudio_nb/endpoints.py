@@ -127,7 +127,12 @@ def _ids(values: str | Sequence[str] | None) -> list[str] | None:
 # -- listings (B3) ------------------------------------------------------------------------------
 
 
-def _walk(call: Call, listings: Sequence[Listing], on_page: OnPage | None) -> list[list[Any]]:
+def _walk(
+    call: Call,
+    listings: Sequence[Listing],
+    on_page: OnPage | None,
+    on_listing: Callable[[int, list[Any]], None] | None = None,
+) -> list[list[Any]]:
     client = call.client
 
     def fetcher(path: str, params: Mapping[str, Any] | None) -> Callable[[int], Any]:
@@ -143,6 +148,7 @@ def _walk(call: Call, listings: Sequence[Listing], on_page: OnPage | None) -> li
         clock=client.clock,
         cancel=call.cancel,
         on_page=on_page,
+        on_listing=on_listing,
     )
 
 
@@ -217,13 +223,16 @@ def list_objects_many(
     params: Mapping[str, Any] | None = None,
     *,
     on_page: OnPage | None = None,
+    on_listing: Callable[[int, list[dict[str, Any]]], None] | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Return the ``kind`` objects of several accounts, all pages side by side (B3).
 
     One walk over every account (:func:`walk_listings`): first pages go out at once, and as
     each arrives the pages its total promises join the same bounded queue, so the client's
     threads never idle between accounts. The result has one list per account, in the
-    accounts' order, items in offset order (duplicates by id dropped).
+    accounts' order, items in offset order (duplicates by id dropped). ``on_listing`` is
+    called with an account's index and objects as soon as its listing is complete, so the
+    caller can shape it while the other accounts' pages are still arriving.
     """
     listings = [
         Listing(
@@ -234,7 +243,8 @@ def list_objects_many(
         )
         for a in ad_account_ids
     ]
-    return walk_listings(client, listings, on_page=on_page)
+    with client.call() as call:
+        return _walk(call, listings, on_page, on_listing)
 
 
 # -- account discovery (B1, B2) -----------------------------------------------------------------

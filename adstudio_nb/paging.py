@@ -226,6 +226,7 @@ def walk_offset_listings(
     clock: Callable[[], float] = time.monotonic,
     cancel: threading.Event | None = None,
     on_page: Callable[[int], None] | None = None,
+    on_listing: Callable[[int, list[Any]], None] | None = None,
 ) -> list[list[Any]]:
     """Walk offset-paged listings to their ends; return each one's items, deduplicated (B3).
 
@@ -250,6 +251,10 @@ def walk_offset_listings(
         cancel: set by the caller (or set here on any error or interrupt): no fetch starts
             once it is set, and the fetches already queued are cancelled.
         on_page: called with the number of items of each page as it is handled.
+        on_listing: called with a listing's index and its items (what the walk returns for
+            it) as soon as that listing is complete, in the caller's thread, while the other
+            listings may still be paging: a caller can shape each one as it arrives instead
+            of all at the end. An error it raises stops the walk and is raised.
 
     Returns:
         One list per listing, in the listings' order, items in offset order.
@@ -268,6 +273,7 @@ def walk_offset_listings(
     window = max(1, max_in_flight)
     ready: deque[tuple[_Walk, int]] = deque()  # requests waiting for room in the window
     in_flight = 0
+    finished: dict[int, list[Any]] = {}  # the items of each complete listing, by index
 
     def run(walk: _Walk, offset: int) -> None:
         if cancel.is_set():
@@ -393,6 +399,11 @@ def walk_offset_listings(
                     continue  # a page past the end failed: it does not matter
                 raise error
             handle(walk, offset, page)
+            if walk.done and walk.index not in finished:
+                # Pages past the end are ignored from now on: these items are final.
+                finished[walk.index] = walk.prefix()
+                if on_listing is not None:
+                    on_listing(walk.index, finished[walk.index])
             if walk.end is not None:
                 hint = walk.plan_end > walk.end + walk.step
                 if hint and offset == walk.end:
@@ -413,7 +424,7 @@ def walk_offset_listings(
     for walk in walks:
         if not walk.done:  # every page arrived but the end was not seen: a cap (checked above)
             raise incomplete(walk, "max_pages", "no short page arrived before the caps.")
-    return [w.prefix() for w in walks]
+    return [finished[w.index] for w in walks]
 
 
 def _seen(seen: set[str], item: Any) -> bool:

@@ -184,6 +184,42 @@ def test_b3_duplicates_across_pages_are_dropped_by_id() -> None:
     ]
 
 
+def test_b3_each_listing_is_handed_over_as_soon_as_it_is_complete() -> None:
+    """A short listing reaches ``on_listing`` while a longer one is still being paged."""
+    events: list[tuple[Any, ...]] = []
+
+    def traced(n: int, name: int) -> Any:
+        fetch, _calls = _listing(n, 10)
+
+        def wrapped(offset: int) -> Any:
+            events.append(("fetch", name, offset))
+            return fetch(offset)
+
+        return wrapped
+
+    def on_listing(index: int, items: list[Any]) -> None:
+        events.append(("done", index, len(items)))
+
+    result = _walk(traced(5, 0), traced(45, 1), traced(0, 2), on_listing=on_listing)
+    assert result == [list(range(5)), list(range(45)), []]
+    done = [e for e in events if e[0] == "done"]
+    assert sorted(done) == [("done", 0, 5), ("done", 1, 45), ("done", 2, 0)]
+    # The first listing was handed over before the second one's last page was asked for.
+    assert events.index(("done", 0, 5)) < events.index(("fetch", 1, 40))
+
+
+def test_b3_an_error_in_on_listing_stops_the_walk() -> None:
+    fetch, calls = _listing(1000, 10)
+    short, _ = _listing(3, 10)
+
+    def on_listing(index: int, items: list[Any]) -> None:
+        raise ValueError("shaping failed")
+
+    with pytest.raises(ValueError, match="shaping failed"):
+        _walk(short, fetch, on_listing=on_listing)
+    assert len(calls) < 5  # the long listing was not paged on after the error
+
+
 def test_cancel_stops_fetches_that_have_not_started() -> None:
     cancel = threading.Event()
     started: list[int] = []
