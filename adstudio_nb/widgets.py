@@ -80,6 +80,9 @@ _STYLE = """
   font-weight: 700; padding: 6px 10px; margin: 4px 0; }
 a.adstudio-link { display: inline-block; background: #1db954; color: #000 !important;
   font-weight: 700; padding: 6px 18px; border-radius: 500px; text-decoration: none; }
+/* The app view (Voila) gives widget HTML no code font of its own. */
+pre.adstudio-call { font-family: var(--jp-code-font-family, monospace), monospace;
+  line-height: 1.4; }
 </style>
 """
 

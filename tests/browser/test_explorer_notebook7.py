@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from adstudio_nb import widgets
 from adstudio_nb.sandbox import Sandbox
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.notebook7 import (
@@ -92,6 +93,10 @@ def test_b5_b7_pick_run_shows_the_right_rows_chart_csv_and_call(
         "granularity='DAY'",
     ):
         assert text in call, call
+    assert call == widgets.report_call(
+        ids, level="AD_SET", fields=["CLICKS", "SPEND"], start=picks.start, end=picks.end,
+        granularity="DAY",
+    )  # fmt: skip
 
     # The CSV download holds every row of the report.
     link = panel.get_by_role("link", name="Download CSV")
