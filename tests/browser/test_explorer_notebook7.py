@@ -1,9 +1,10 @@
 """The report explorer in a real Jupyter Notebook 7 and Chromium, driven like a user.
 
 Click two accounts (two currencies), pick the ad-set level, click two metrics, type two dates,
-click Run: the table holds the report's first rows, the chart is drawn, the CSV download holds
-every row of the same report fetched here from the same sandbox, and the ``ads.report(...)``
-call to copy says what was picked. No traceback or error output anywhere on the page.
+click Run: the table holds the report's first rows, the chart is drawn, the CSV and Parquet
+downloads hold every row of the same report fetched here from the same sandbox, and the
+``ads.report(...)`` call to copy is the one that gives it. No traceback or error output anywhere
+on the page.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ def test_b5_b7_pick_run_shows_the_right_rows_chart_csv_and_call(
     download.value.save_as(saved)
     got = pd.read_csv(saved, dtype={"entity_id": str})
     same_rows(got, expected)
+    with page.expect_download() as parquet:
+        panel.get_by_role("link", name="Download Parquet").click()
+    assert parquet.value.suggested_filename == "report.parquet"
+    parquet.value.save_as(tmp_path / "report.parquet")
+    same_rows(pd.read_parquet(tmp_path / "report.parquet"), expected)
 
     # The table shows the first rows of that same frame, column by column.
     header, rows = table_rows(table)
