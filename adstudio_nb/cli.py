@@ -649,7 +649,8 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
             # connect() would log a sandbox demo user in by itself: here the user chooses.
             print(f"adstudio-nb: {_not_logged_in(session.view)}", file=sys.stderr)
             return 1
-        frame = connect(settings=session.settings).ad_accounts()
+        # The accounts listing is never kept, so no local store is opened for it.
+        frame = connect(settings=session.settings, store=False).ad_accounts()
     finally:
         session.close()
     if args.csv:

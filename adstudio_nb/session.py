@@ -32,16 +32,19 @@ Example:
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
 import re
 import threading
+import warnings
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import urlsplit
 
 import requests
@@ -55,24 +58,30 @@ from .exceptions import (
     AuthorizationRequired,
     CallbackTimeout,
     ConfigurationError,
+    InvalidArgument,
     InvalidGrant,
     RedirectParseError,
     StateMismatch,
+    StoreError,
     TokenRequestError,
     TransportError,
 )
 from .login import DEFAULT_LISTEN_TIMEOUT_S, LoginAttempt, begin_login, explain
+from .store import Store, default_store_path
 from .token_store import REFRESH_TOKEN_LIFETIME, Token
 
 if TYPE_CHECKING:
     from .ads import Ads
 
 __all__ = [
+    "KEEP_STORE",
     "LoginLink",
     "LoginState",
     "Session",
     "SessionView",
+    "StoreChoice",
     "connect",
+    "default_store_of",
     "onboarding",
     "set_login_presenter",
 ]
@@ -88,6 +97,32 @@ _SAYS_SIX_MONTHS = re.compile(r"\b(?:6|six)[ -]?months?\b|\b18[0-4] ?days\b", re
 _WHOAMI_PATH = "/sandbox/whoami"
 _WHOAMI_TIMEOUT_S = (2.0, 5.0)
 _NAME = re.compile(r"^[\w .'()-]{1,80}$")
+
+StoreChoice: TypeAlias = Store | str | Path | bool | None
+"""Where an :class:`~adstudio_nb.ads.Ads` keeps what it fetches: a Store, a DuckDB file path,
+True for the default store of the settings (:func:`default_store_of`), False or None for none."""
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP_STORE = _Keep.KEEP
+"""Keep the session's store choice (the default store until told otherwise)."""
+
+
+def default_store_of(settings: Settings) -> Path:
+    """Return the default store of ``settings``: one DuckDB file per profile and data source.
+
+    Spotify's data goes to ``<profile>.duckdb`` in the user's data directory; the sandbox's
+    (one per seed, named by its demo app) and a custom host's go to stores of their own, so
+    that no other data is ever answered for Spotify's.
+    """
+    if settings.target == "spotify":
+        return default_store_path(settings.profile)
+    source = settings.client_id if settings.target == "sandbox" else settings.api_base_url
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    return default_store_path(settings.profile, namespace=f"{settings.target}-{digest}")
 
 
 def _utc_now() -> datetime:
@@ -321,6 +356,7 @@ class Session:
         self._version = 0
         self._ads: Ads | None = None
         self._ads_serial = -1
+        self._store_choice: StoreChoice = True
         self._view: SessionView
         try:
             if flow is not None:
@@ -559,28 +595,43 @@ class Session:
 
     # -- the API client -------------------------------------------------------------------------
 
-    def ads(self) -> Ads:
+    def ads(self, *, store: StoreChoice | _Keep = KEEP_STORE) -> Ads:
         """Return the :class:`~adstudio_nb.ads.Ads` of the current login (one per login).
 
         A new login, Forget, a revoked login or other settings close the previous client.
+        What it fetches is kept in the session's store: the default store of the settings
+        (:func:`default_store_of`) until ``store`` names another (kept for later logins too).
+
+        Args:
+            store: a :class:`~adstudio_nb.store.Store`, a DuckDB file path, True for the
+                default store, False or None for none; :data:`KEEP_STORE` keeps the choice.
 
         Raises:
             ConfigurationError: the session is not configured.
+            StoreError: the store named by a path cannot be used (the default store that
+                cannot is left out, with a warning).
         """
         from .ads import Ads
         from .client import AdsClient
 
         flow = self._require_flow()
         with self._lock:
+            chose = not isinstance(store, _Keep)
+            if not isinstance(store, _Keep):
+                self._store_choice = store
+            choice = self._store_choice
             if self._ads is not None and self._ads_serial == self._login_serial:
-                return self._ads
-            old = self._detach_ads()
-            settings = flow.settings
-            # Progress bars as Ads decides: in a notebook, not in a terminal (the CLI).
-            self._ads = Ads(AdsClient(settings.api_base_url, _SessionTokens(self, flow)))
-            self._ads_serial = self._login_serial
-            ads = self._ads
+                ads, old = self._ads, None
+            else:
+                old = self._detach_ads()
+                settings = flow.settings
+                # Progress bars as Ads decides: in a notebook, not in a terminal (the CLI).
+                ads = self._ads = Ads(AdsClient(settings.api_base_url, _SessionTokens(self, flow)))
+                self._ads_serial = self._login_serial
+                chose = True
         _close_ads(old)
+        if chose:
+            _use_store(ads, choice, flow.settings)
         return ads
 
     # -- internals: state changes ---------------------------------------------------------------
@@ -981,6 +1032,33 @@ class Session:
                 log.warning("a panel failed to update: %s", type(exc).__name__)
 
 
+def _use_store(ads: Ads, choice: StoreChoice, settings: Settings) -> None:
+    """Give ``ads`` the store ``choice`` names (unchanged when it already has that one)."""
+    if choice is True:
+        path = default_store_of(settings)
+    elif isinstance(choice, (str, Path)):
+        path = Path(choice).expanduser().resolve()
+    else:
+        ads.use_store(choice)  # a Store, or none
+        return
+    if ads.store is not None and ads.store.path == path:
+        return
+    if choice is not True:
+        ads.use_store(path)  # StoreError: the user named it, so the user hears of it
+        return
+    try:
+        ads.use_store(path)
+    except (StoreError, InvalidArgument) as exc:
+        # The default store is a convenience: without it every report is fetched in full.
+        ads.use_store(None)
+        message = (
+            f"The local store cannot be used ({exc}). Reports are fetched in full each time; "
+            "pass another store to connect(store=...) to keep them."
+        )
+        log.warning("%s", message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
 def _close_ads(ads: Ads | None) -> None:
     if ads is not None:
         try:
@@ -1079,7 +1157,12 @@ def set_login_presenter(presenter: Callable[[Session], bool] | None) -> None:
     _login_presenter = presenter
 
 
-def connect(*, settings: Settings | None = None, demo_user: str = "alex.analyst") -> Ads:
+def connect(
+    *,
+    settings: Settings | None = None,
+    demo_user: str = "alex.analyst",
+    store: StoreChoice | _Keep = KEEP_STORE,
+) -> Ads:
     """Return the Ads API as DataFrames (an :class:`~adstudio_nb.ads.Ads`) for this login.
 
     The one way in, for notebooks, scripts and the command line. On the sandbox, a run with
@@ -1088,25 +1171,34 @@ def connect(*, settings: Settings | None = None, demo_user: str = "alex.analyst"
     ``adstudio-nb login``); without one, a notebook shows the login panel and a terminal is told
     which command logs in.
 
+    What the Ads fetches is kept in a local DuckDB store (:mod:`adstudio_nb.store`), by
+    default one per profile in the user's data directory (:func:`default_store_of`): a report
+    asked for again fetches only the days the store lacks and the last few, which Spotify may
+    still restate.
+
     Args:
         settings: the settings to use; by default the configured ones (the sandbox when
             nothing is configured).
         demo_user: the sandbox demo user to log in as (``alex.analyst`` sees every demo
             business, ``nina.newcomer`` has no ad account).
+        store: where to keep what is fetched: a :class:`~adstudio_nb.store.Store`, a DuckDB
+            file path, True for the default store, False or None for none. By default the
+            session's current choice (the default store until told otherwise).
 
     Raises:
         ConfigurationError: the settings cannot work (the message says what to fix).
         AuthorizationRequired: not logged in to Spotify yet.
+        StoreError: the store named by a path cannot be used.
     """
     session = onboarding(settings)
     view = session.view
     if view.state is LoginState.NOT_CONFIGURED:
         raise ConfigurationError(view.message)
     if view.is_logged_in:
-        return session.ads()
+        return session.ads(store=store)
     if view.target == "sandbox":
         session.demo_login(demo_user)
-        return session.ads()
+        return session.ads(store=store)
     presenter = _login_presenter
     shown = presenter(session) if presenter is not None else False
     if shown:

@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,7 @@ __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",
     "DEFAULT_RESTATEMENT_DAYS",
     "SCHEMA_VERSION",
+    "ReportSync",
     "Store",
     "default_store_path",
     "open_store",
@@ -146,20 +148,28 @@ _SCHEMA = (
 _MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
 
 
-def default_store_path(profile: str = "default") -> Path:
+def default_store_path(profile: str = "default", *, namespace: str = "") -> Path:
     """Return where the store of ``profile`` lives: a DuckDB file in the user's data directory.
 
+    ``namespace`` keeps apart the stores of data that is not Spotify's (the sandbox's, a
+    custom host's): ``stores/<namespace>-<profile>.duckdb`` instead of
+    ``stores/<profile>.duckdb``.
+
     Raises:
-        InvalidArgument: a profile name that cannot name a file.
+        InvalidArgument: a profile name (or namespace) that cannot name a file.
     """
     if not isinstance(profile, str) or not _PROFILE.match(profile):
         raise InvalidArgument(
             f"The profile name {profile!r} must be 1-64 letters, digits, '.', '_' or '-'."
         )
+    if not isinstance(namespace, str) or (namespace and not _PROFILE.match(namespace)):
+        raise InvalidArgument(
+            f"The store namespace {namespace!r} must be 1-64 letters, digits, '.', '_' or '-'."
+        )
     import platformdirs  # light, but only needed here
 
     base = Path(platformdirs.user_data_dir("adstudio_nb", appauthor=False))
-    return base / "stores" / f"{profile}.duckdb"
+    return base / "stores" / (f"{namespace}-{profile}.duckdb" if namespace else f"{profile}.duckdb")
 
 
 def open_store(store: Store | str | Path | bool | None, **options: Any) -> Store | None:
@@ -298,6 +308,25 @@ class _Request:
         return [*self.fields, *([PARENT_FIELD] if self.include_parent else [])]
 
 
+@dataclass
+class ReportSync:
+    """What one account's stored report lacks: the runs of buckets, then the parts to fetch.
+
+    Attributes:
+        request: the report, as the store answers it (:meth:`Store.read_report`).
+        runs: the runs of missing (or unsettled) buckets, first and last bucket start.
+        entity_ids: the entity ids to fetch them for (None: every entity of the level).
+        fetched_at: the time its fetches are recorded at.
+        parts: the report parts planned for the runs (:meth:`Store.plan_parts`).
+    """
+
+    request: _Request
+    runs: list[tuple[datetime, datetime]]
+    entity_ids: list[str] | None
+    fetched_at: datetime
+    parts: list[ReportPart] = dataclass_field(default_factory=list)
+
+
 class Store:
     """A local DuckDB copy of what ``Ads`` fetched: reports by bucket, listings by account.
 
@@ -342,7 +371,8 @@ class Store:
                 f"{self.path / 'ads.duckdb'}."
             )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # A directory made here is the user's alone: the store holds their accounts' data.
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"The store's directory {self.path.parent} cannot be created ({exc.strerror}): "
@@ -715,16 +745,27 @@ class Store:
             IncompleteReport: a part could not be fetched to its end; the parts before it
                 are kept, so asking again fetches only what is missing.
         """
-        fields = _check_fields(fields)
-        request = self._request(
-            account_id, level, fields, granularity, start, end, entity_ids, include_parent
+        sync = (
+            None
+            if statuses
+            else self.plan_report(
+                account_id,
+                level=level,
+                fields=fields,
+                granularity=granularity,
+                start=start,
+                end=end,
+                entity_ids=entity_ids,
+                include_parent=include_parent,
+                fresh=fresh,
+            )
         )
-        if request is None or statuses:
+        if sync is None:
             return self._fetch_and_keep(
                 client,
                 account_id,
                 level=level,
-                fields=fields,
+                fields=_check_fields(fields),
                 granularity=granularity,
                 start=start,
                 end=end,
@@ -733,56 +774,106 @@ class Store:
                 include_parent=include_parent,
                 on_page=on_page,
             )
-        fetched_at = self.now()
+        self.plan_parts(
+            sync, fetch_range, target_parts=2 * client.max_workers, page_size=client.page_size
+        )
+        if sync.parts:
+            fetched = endpoints.report_parts(client, account_id, sync.parts, on_page=on_page)
+            for part, pages in zip(sync.parts, fetched, strict=True):
+                self.keep_part(sync, part, pages)
+        return self.read_report(sync.request)
+
+    def plan_report(
+        self,
+        account_id: str,
+        *,
+        level: str,
+        fields: Sequence[str],
+        granularity: str,
+        start: Any,
+        end: Any,
+        entity_ids: Sequence[str] | None = None,
+        include_parent: bool = False,
+        fresh: bool = False,
+    ) -> ReportSync | None:
+        """Return what the store lacks of a DAY or HOUR report over a range, or None.
+
+        The first step of :meth:`report`, for a caller that fetches the parts of several
+        accounts together: :meth:`plan_parts`, then each part's pages to :meth:`keep_part`,
+        then :meth:`read_report` of the sync's ``request``. None: the store cannot answer
+        this report (LIFETIME, no range), so it is to be fetched whole.
+        """
+        fields = _check_fields(fields)
+        request = self._request(
+            account_id, level, fields, granularity, start, end, entity_ids, include_parent
+        )
+        if request is None:
+            return None
         runs, ids = self._missing(request, fresh=fresh)
-        parts: list[ReportPart] = []
-        for first, last in runs:
-            other = fetch_range(first, last, ids) if fetch_range is not None else None
+        return ReportSync(request, runs, ids, self.now())
+
+    def plan_parts(
+        self,
+        sync: ReportSync,
+        fetch_range: RangeFetcher | None = None,
+        *,
+        target_parts: int,
+        page_size: int,
+    ) -> list[ReportPart]:
+        """Plan the report parts of ``sync``'s missing runs into ``sync.parts``; return them.
+
+        ``fetch_range(first, last, entity_ids)`` may fetch a whole run another way (an async
+        CSV report): its frame is kept at once and the run needs no part.
+        """
+        request = sync.request
+        for first, last in sync.runs:
+            other = fetch_range(first, last, sync.entity_ids) if fetch_range is not None else None
             if other is not None:
                 self.keep_report(
                     other,
-                    account_id=account_id,
-                    level=level,
-                    granularity=granularity,
-                    fields=fields,
+                    account_id=request.account_id,
+                    level=request.level,
+                    granularity=request.granularity,
+                    fields=request.fields,
                     start=first,
                     end=last,
-                    entity_ids=ids,
-                    include_parent=include_parent,
-                    fetched_at=fetched_at,
+                    entity_ids=sync.entity_ids,
+                    include_parent=request.include_parent,
+                    fetched_at=sync.fetched_at,
                 )
                 continue
-            parts += plan_report_parts(
-                entity_type=level,
-                fields=fields,
-                granularity=granularity,
+            sync.parts += plan_report_parts(
+                entity_type=request.level,
+                fields=list(request.fields),
+                granularity=request.granularity,
                 start=first,
                 end=last,
-                entity_ids=ids,
-                entity_ids_type=level if ids else None,
-                include_parent_entity=include_parent,
-                target_parts=2 * client.max_workers,
-                page_size=client.page_size,
+                entity_ids=sync.entity_ids,
+                entity_ids_type=request.level if sync.entity_ids else None,
+                include_parent_entity=request.include_parent,
+                target_parts=target_parts,
+                page_size=page_size,
             )
-        if parts:
-            fetched = endpoints.report_parts(client, account_id, parts, on_page=on_page)
-            for part, pages in zip(parts, fetched, strict=True):
-                builder = frames.ReportFrameBuilder(fields, include_parent=include_parent)
-                for page in pages:
-                    builder.add_page(page)
-                self.keep_report(
-                    builder.frame(),
-                    account_id=account_id,
-                    level=level,
-                    granularity=granularity,
-                    fields=fields,
-                    start=part.start,
-                    end=part.end,
-                    entity_ids=part.entity_ids,
-                    include_parent=include_parent,
-                    fetched_at=fetched_at,
-                )
-        return self.read_report(request)
+        return sync.parts
+
+    def keep_part(self, sync: ReportSync, part: ReportPart, pages: Sequence[Any]) -> int:
+        """Keep one fetched part of ``sync`` (its pages) with its coverage, in one transaction."""
+        request = sync.request
+        builder = frames.ReportFrameBuilder(request.fields, include_parent=request.include_parent)
+        for page in pages:
+            builder.add_page(page)
+        return self.keep_report(
+            builder.frame(),
+            account_id=request.account_id,
+            level=request.level,
+            granularity=request.granularity,
+            fields=request.fields,
+            start=part.start,
+            end=part.end,
+            entity_ids=part.entity_ids,
+            include_parent=request.include_parent,
+            fetched_at=sync.fetched_at,
+        )
 
     def _request(
         self,

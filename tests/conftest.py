@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,25 @@ from adstudio_nb.sandbox import SHAPES, Sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any fixture runs, default stores go to a directory of the run's own."""
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="adstudio-test-data-")
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test's default stores in a directory of its own, never the user's data directory.
+
+    ``connect()`` keeps what it fetches in a store per profile in ``$XDG_DATA_HOME``; a test
+    (and every process it starts) sees only its own, so no test answers from another's data.
+    """
+    path = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(path))
+    return path
 
 
 @pytest.fixture

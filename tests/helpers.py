@@ -80,7 +80,7 @@ def revoke_in_dashboard(
 
 
 def zero_config_env(root: Path) -> dict[str, str]:
-    """The environment with no adstudio_nb setting, and private config and Jupyter directories.
+    """The environment with no adstudio_nb setting, private config, data and Jupyter directories.
 
     The runtime directory is private too, so a stand-alone sandbox started under this
     environment announces itself only to processes using the same one.
@@ -92,6 +92,7 @@ def zero_config_env(root: Path) -> dict[str, str]:
         {
             "ADSTUDIO_ENV_FILE": str(root / "empty.env"),
             "XDG_CONFIG_HOME": str(root / "xdg"),
+            "XDG_DATA_HOME": str(root / "data"),
             "XDG_RUNTIME_DIR": str(root / "run"),
             "JUPYTER_CONFIG_DIR": str(root / "cfg"),
             "JUPYTER_RUNTIME_DIR": str(root / "rt"),

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from adstudio_nb import frames
-from adstudio_nb.ads import Ads
+from adstudio_nb.ads import Ads, sum_by_currency
 from adstudio_nb.client import StaticToken
 from adstudio_nb.exceptions import AdStudioError, InvalidArgument, StoreBusy, StoreError
 from adstudio_nb.sandbox import Sandbox
@@ -447,3 +447,51 @@ def test_lifetime_and_status_filtered_reports_are_fetched_and_kept_once(
         "FROM reports GROUP BY ALL HAVING count(*) > 1)"
     )
     assert int(duplicates["n"][0]) == 0
+
+
+def test_b11_three_accounts_in_two_currencies_are_fetched_in_one_walk_and_kept(
+    tmp_path: Path, shared_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B5/B11: with a store, the missing parts of every account go side by side in one walk
+    (not account after account); the frame equals the API's; again, only the last days."""
+    from adstudio_nb import endpoints
+
+    walks: list[set[str]] = []
+    real = endpoints.account_report_parts
+
+    def recorded(client: object, jobs: list[tuple[str, object]], **kw: object) -> object:
+        walks.append({account for account, _part in jobs})
+        return real(client, jobs, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoints, "account_report_parts", recorded)
+    sb = shared_sandbox
+    store = Store(tmp_path / "ads.duckdb", clock=sb.clock.now_datetime)
+    with _ads(sb, store) as ads, _ads(sb, None) as plain:
+        accounts = ads.ad_accounts()
+        eur = accounts[accounts["currency_code"] == "EUR"].drop_duplicates("business_id").iloc[:2]
+        picked = pd.concat([accounts[accounts["currency_code"] == "USD"].iloc[:1], eur])
+        assert len(picked) == 3 and picked["currency_code"].nunique() == 2
+        window = {
+            "fields": ["IMPRESSIONS", "SPEND"],
+            "start": _today(sb) - timedelta(days=9),
+            "end": _today(sb) - timedelta(days=1),
+            "method": "aggregate",
+        }
+        cold = ads.report(picked, **window)
+        assert walks == [set(picked["id"])]  # one walk for all three accounts
+        walks.clear()
+        monkeypatch.setattr(endpoints, "account_report_parts", real)
+        api = plain.report(picked, **window)
+        before = _requests(ads)
+        warm = ads.report(picked, **window)
+        warm_requests = _requests(ads) - before
+    assert list(cold["ad_account_id"].unique()) == list(picked["id"])
+    for account_id in picked["id"]:
+        mine = cold[cold["ad_account_id"] == account_id]
+        theirs = api[api["ad_account_id"] == account_id]
+        pd.testing.assert_frame_equal(_by_entity(mine), _by_entity(theirs))
+    pd.testing.assert_frame_equal(warm, cold)
+    # Only the two unsettled days (yesterday and the day before) of each account again.
+    entities = cold.groupby("ad_account_id")["entity_id"].nunique()
+    assert 0 < warm_requests <= sum(2 * -(-n // 50) for n in entities), (warm_requests, entities)
+    assert sorted(sum_by_currency(cold)["currency_code"]) == ["EUR", "USD"]
