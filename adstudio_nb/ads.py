@@ -97,6 +97,14 @@ class _Account:
     currency_code: str | None = None
 
 
+_USER_SCOPE = "*"  # the store's scope of a listing of all the user sees (no business named)
+
+
+def _whole(kind: str, filters: Mapping[str, Any]) -> str | None:
+    """Name the listing kept in the store when it is whole (unfiltered), else None."""
+    return None if filters else kind
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -683,7 +691,9 @@ class Ads:
     @_instance_method
     def businesses(self) -> pd.DataFrame:
         """Return the current user's businesses (B1)."""
-        return frames.businesses_frame(endpoints.businesses(self.client))
+        frame = frames.businesses_frame(endpoints.businesses(self.client))
+        self._keep("businesses", [(_USER_SCOPE, frame)])
+        return frame
 
     @_instance_method
     def ad_accounts(self, business: Any = None) -> pd.DataFrame:
@@ -697,7 +707,22 @@ class Ads:
             found = endpoints.business_ad_accounts(self.client, account_id(business))
             frame = frames.ad_accounts_frame(found)
         self._remember(frame)
+        if business is None:
+            self._keep("ad_accounts", [(_USER_SCOPE, frame)])
+        else:
+            self._keep("ad_accounts", [(account_id(business), frame)])
         return frame
+
+    def _keep(self, kind: str, listings: Sequence[tuple[str, pd.DataFrame]]) -> None:
+        """Keep whole listings in the store (for SQL and export); they are fetched each time.
+
+        Only campaigns, ad sets and ads are answered from the store (:meth:`_objects`): the
+        other listings change in ways a maximum age would hide (access, members, drafts).
+        """
+        if self.store is None:
+            return
+        for scope, frame in listings:
+            self.store.keep_listing(kind, scope, frame)
 
     @_instance_method
     def ad_account(self, account: Any) -> pd.Series:
@@ -1124,8 +1149,12 @@ class Ads:
         items_key: str,
         params: Mapping[str, Any],
         build: Callable[..., pd.DataFrame],
+        keep_as: str | None = None,
     ) -> pd.DataFrame:
-        """Walk one listing below ``/ad_accounts/{id}/`` of one or many accounts (B3)."""
+        """Walk one listing below ``/ad_accounts/{id}/`` of one or many accounts (B3).
+
+        ``keep_as`` names the whole (unfiltered) listing kept in the store, if any.
+        """
         accounts = self._accounts(account)
         what = items_key.replace("_", " ")
         desc = f"{what} of {accounts[0].name or accounts[0].id[:8]}"
@@ -1135,15 +1164,20 @@ class Ads:
             chunks = endpoints.list_account_items_many(
                 self.client, [a.id for a in accounts], suffix, items_key, params, on_page=bar.update
             )
-        return self._per_account(accounts, chunks, build)
+        return self._per_account(accounts, chunks, build, keep_as)
 
-    @staticmethod
     def _per_account(
-        accounts: Sequence[Any], chunks: Sequence[Any], build: Callable[..., pd.DataFrame]
+        self,
+        accounts: Sequence[Any],
+        chunks: Sequence[Any],
+        build: Callable[..., pd.DataFrame],
+        keep_as: str | None = None,
     ) -> pd.DataFrame:
         parts = []
         for acct, items in zip(accounts, chunks, strict=True):
             frame = build(items, ad_account_id=acct.id)
+            if keep_as is not None:
+                self._keep(keep_as, [(acct.id, frame)])
             columns = list(frame.columns)
             at = columns.index("ad_account_id") if "ad_account_id" in columns else 1
             parts.append(_with_account_columns(frame, acct, at=at))
@@ -1160,7 +1194,9 @@ class Ads:
         """
         # B3: oldest first, so assets uploaded while paging land after the pages already read.
         params = {"sort_field": "CREATED_AT", "sort_direction": "ASC", **filters}
-        return self._account_listing(account, "assets", "assets", params, frames.assets_frame)
+        return self._account_listing(
+            account, "assets", "assets", params, frames.assets_frame, _whole("assets", filters)
+        )
 
     @_instance_method
     def audiences(self, account: Any, **filters: Any) -> pd.DataFrame:
@@ -1168,7 +1204,12 @@ class Ads:
         # Least recently updated first: an audience updated while paging moves to the end.
         params = {"sort_field": "UPDATED_AT", "sort_direction": "ASC", **filters}
         return self._account_listing(
-            account, "audiences", "audiences", params, frames.audiences_frame
+            account,
+            "audiences",
+            "audiences",
+            params,
+            frames.audiences_frame,
+            _whole("audiences", filters),
         )
 
     @_instance_method
@@ -1176,21 +1217,36 @@ class Ads:
         """Return the draft campaigns (unpublished edits) of one or more ad accounts (B3)."""
         params = {"sort_field": "CREATED_AT", "sort_direction": "ASC", **filters}
         return self._account_listing(
-            account, "drafts/campaigns", "campaign_drafts", params, frames.campaign_drafts_frame
+            account,
+            "drafts/campaigns",
+            "campaign_drafts",
+            params,
+            frames.campaign_drafts_frame,
+            _whole("campaign_drafts", filters),
         )
 
     @_instance_method
     def ad_set_drafts(self, account: Any, **filters: Any) -> pd.DataFrame:
         """Return the draft ad sets of one or more ad accounts, as :meth:`ad_sets` shapes them."""
         return self._account_listing(
-            account, "drafts/ad_sets", "ad_set_drafts", filters, frames.ad_set_drafts_frame
+            account,
+            "drafts/ad_sets",
+            "ad_set_drafts",
+            filters,
+            frames.ad_set_drafts_frame,
+            _whole("ad_set_drafts", filters),
         )
 
     @_instance_method
     def ad_drafts(self, account: Any, **filters: Any) -> pd.DataFrame:
         """Return the draft ads of one or more ad accounts (B3)."""
         return self._account_listing(
-            account, "drafts/ads", "ad_drafts", filters, frames.ad_drafts_frame
+            account,
+            "drafts/ads",
+            "ad_drafts",
+            filters,
+            frames.ad_drafts_frame,
+            _whole("ad_drafts", filters),
         )
 
     @_instance_method
@@ -1204,7 +1260,12 @@ class Ads:
         # B3: oldest first, so changes made while paging land after the pages already read.
         params = {"sort_field": "TIMESTAMP", "sort_direction": "ASC", **filters}
         return self._account_listing(
-            account, "change_history", "change_history", params, frames.change_history_frame
+            account,
+            "change_history",
+            "change_history",
+            params,
+            frames.change_history_frame,
+            _whole("change_history", filters),
         )
 
     @_instance_method
@@ -1212,7 +1273,9 @@ class Ads:
         """Return the members of one or more ad accounts, with their roles."""
         accounts = self._accounts(account)
         chunks = endpoints.ad_account_members_many(self.client, [a.id for a in accounts])
-        return self._per_account(accounts, chunks, frames.ad_account_members_frame)
+        return self._per_account(
+            accounts, chunks, frames.ad_account_members_frame, "ad_account_members"
+        )
 
     def _business_listing(
         self,
@@ -1231,6 +1294,8 @@ class Ads:
             self.client, ids, suffix, items_key, params, paged=paged
         )
         parts = [build(items, business_id=b) for b, items in zip(ids, chunks, strict=True)]
+        if not params:  # whole listings, kept for SQL and export (fetched each time)
+            self._keep(items_key, list(zip(ids, parts, strict=True)))
         return _concat(parts) if parts else build([], business_id=None)
 
     @_instance_method
@@ -1350,7 +1415,7 @@ class Ads:
                 items, ad_account_id=ad_account_id, names=lookup or None
             )
 
-        return self._per_account(accounts, chunks, build)
+        return self._per_account(accounts, chunks, build, _whole("ad_set_targets", filters))
 
     @_instance_method
     def raw(

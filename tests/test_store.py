@@ -495,3 +495,52 @@ def test_b11_three_accounts_in_two_currencies_are_fetched_in_one_walk_and_kept(
     entities = cold.groupby("ad_account_id")["entity_id"].nunique()
     assert 0 < warm_requests <= sum(2 * -(-n // 50) for n in entities), (warm_requests, entities)
     assert sorted(sum_by_currency(cold)["currency_code"]) == ["EUR", "USD"]
+
+
+def test_every_whole_listing_is_kept_for_sql_and_fetched_again_each_time(
+    tmp_path: Path, shared_sandbox: Sandbox
+) -> None:
+    """B1-B3: accounts, businesses, assets, audiences, drafts, history, members and targets are
+    kept (SQL joins spend to its currency); they are fetched every time; a filtered one is not
+    kept."""
+    sb = shared_sandbox
+    store = Store(tmp_path / "ads.duckdb", clock=sb.clock.now_datetime)
+    with _ads(sb, store) as ads:
+        accounts = ads.ad_accounts()
+        account = accounts.iloc[[0]]
+        listings = {
+            "businesses": ads.businesses(),
+            "assets": ads.assets(account),
+            "audiences": ads.audiences(account),
+            "campaign_drafts": ads.campaign_drafts(account),
+            "ad_set_drafts": ads.ad_set_drafts(account),
+            "ad_drafts": ads.ad_drafts(account),
+            "change_history": ads.change_history(account),
+            "ad_account_members": ads.ad_account_members(account),
+            "members": ads.business_members(),
+            "ad_set_targets": ads.ad_set_targets(account, names=False),
+        }
+        for table, frame in listings.items():
+            kept = ads.sql(f"SELECT count(*) AS n FROM {table}")["n"].iloc[0]  # noqa: S608
+            assert kept == len(frame) > 0, table
+        assert ads.sql("SELECT count(*) AS n FROM ad_accounts")["n"].iloc[0] == len(accounts)
+        ads.report(
+            account,
+            fields=["SPEND"],
+            start=_today(sb) - timedelta(days=3),
+            end=_today(sb) - timedelta(days=1),
+            method="aggregate",
+        )
+        spend = ads.sql(
+            """SELECT a.currency_code, sum(r.spend) AS spend FROM reports r
+               JOIN ad_accounts a ON a.id = r.account_id GROUP BY ALL"""
+        )
+        assert list(spend["currency_code"]) == list(account["currency_code"])
+        before = _requests(ads)
+        ads.assets(account)  # fetched again, not answered from the store
+        assert _requests(ads) > before
+        filtered = ads.audiences(account, q="Newsletter")  # filtered: not kept
+        assert len(filtered) < len(listings["audiences"])
+        assert ads.sql("SELECT count(*) AS n FROM audiences")["n"].iloc[0] == len(
+            listings["audiences"]
+        )
