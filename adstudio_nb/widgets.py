@@ -32,7 +32,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import ipywidgets as w
@@ -50,6 +50,9 @@ from .login import LoginAttempt, explain
 from .redaction import Secret
 from .redirect_uris import validate_redirect_uri
 from .session import LoginState, Session, SessionView, onboarding, set_login_presenter
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "NO_AD_ACCOUNTS",
@@ -693,6 +696,16 @@ def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:
 
 
 def _chart_png(frame: pd.DataFrame, fields: Sequence[str], granularity: str) -> bytes | None:
+    """Draw the first additive metric (else the first one) as PNG bytes (see _chart_figure)."""
+    figure = _chart_figure(frame, fields, granularity)
+    if figure is None:
+        return None
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _chart_figure(frame: pd.DataFrame, fields: Sequence[str], granularity: str) -> Figure | None:
     """Draw the first additive metric (else the first one): money one line per currency."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -735,12 +748,16 @@ def _chart_png(frame: pd.DataFrame, fields: Sequence[str], granularity: str) -> 
         else:
             axes.plot(series.index, series.to_numpy(), color="#1db954")
         axes.set_ylabel(_metric_label(field))
+        if granularity == "DAY":  # ticks on whole days, not on the hours between them
+            from matplotlib.dates import DateFormatter, DayLocator
+
+            days = series.index.get_level_values(0).nunique()
+            axes.xaxis.set_major_locator(DayLocator(interval=max(1, -(-days // 8))))
+            axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
         figure.autofmt_xdate()
     axes.set_title(f"{field}: {how} of the selected accounts", fontsize="medium")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
 
 
 class ReportExplorer(_Panel):
@@ -973,7 +990,7 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
 def report_explorer(session: Session | None = None) -> ReportExplorer:
     """Show the report explorer: accounts, level, metrics, dates; Run; table, chart, files.
 
-    Works in JupyterLab and the app view (Voila) alike; the report is fetched without
+    Works in JupyterLab, Notebook 7 and the app view (Voila) alike; the report is fetched without
     blocking the kernel. Logged out, it waits and fills in by itself after the login.
     """
     return ReportExplorer(session or onboarding())

@@ -179,3 +179,25 @@ def test_the_notebooks_account_picker_reads_its_picks(session: Session) -> None:
     nobody = widgets.account_picker(accounts.iloc[:0])
     assert nobody.selected.empty
     assert "no ad accounts" in nobody.children[-1].value
+
+
+def test_a_day_chart_ticks_whole_days_not_the_hours_between() -> None:
+    """A DAY report over 3 days is labelled with its days (2026-05-01 ...), not 05-01 06."""
+    import re
+
+    from adstudio_nb.widgets import _chart_figure
+
+    frame = pd.DataFrame(
+        {
+            "start_time": pd.date_range("2026-05-01", periods=3, tz="UTC").repeat(2),
+            "entity_name": ["a", "b"] * 3,
+            "currency_code": ["USD"] * 6,
+            "clicks": pd.array([1, 2, 3, 4, 5, 6], dtype="Int64"),
+        }
+    )
+    figure = _chart_figure(frame, ["CLICKS"], "DAY")
+    assert figure is not None
+    figure.canvas.draw()
+    labels = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+    assert labels == ["2026-05-01", "2026-05-02", "2026-05-03"], labels
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) for text in labels)
