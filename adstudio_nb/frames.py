@@ -1450,15 +1450,19 @@ class _Encoder:
 
     def add(self, rows: list[Mapping[str, Any]]) -> None:
         """Append the codes of ``rows``' keys, giving new keys the next code."""
-        keys: Iterable[Any] | None = None
+        keys: list[Any] | None = None
         if self._fast is not None:
             try:
                 keys = list(map(self._fast, rows))
             except KeyError:
                 keys = None
         if keys is None:
-            keys = map(self._key, rows)
+            keys = list(map(self._key, rows))
         index = self.index
+        if keys and keys.count(keys[0]) == len(keys):
+            # Every row of the page has the same key (one entity's days): one lookup.
+            self.codes.extend(repeat(index.setdefault(keys[0], len(index)), len(keys)))
+            return
         # setdefault(key, len(index)): an existing key keeps its code, a new one gets the next;
         # map() evaluates len(index) just before each call, so this is the usual encoding
         # loop run entirely in C.
@@ -1574,9 +1578,12 @@ class ReportFrameBuilder:
                 flat.extend(map(_FIELD_VALUE, stats))
             else:
                 flat.extend(self._slow_row(stats, base + n))
+        mark = len(self._values)
         try:
             self._values.extend(flat)
         except TypeError:  # a null or non-number value: convert one by one
+            # extend() keeps what it took before the failing value: drop it, then redo.
+            del self._values[mark:]
             self._values.extend(_to_double(v) for v in flat)
         self.rows += len(rows)
         return len(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import statistics
 import time
@@ -38,6 +39,27 @@ def median_of(runs: int, fn: Callable[[], T]) -> tuple[float, list[float], T]:
         elapsed, result = timed(fn)
         seconds.append(elapsed)
     return statistics.median(seconds), seconds, result
+
+
+def interleaved(
+    runs: int, fns: dict[str, Callable[[], Any]]
+) -> dict[str, tuple[float, list[float]]]:
+    """Time each of ``fns`` ``runs`` times, taking turns; return each one's median and runs.
+
+    On a shared machine the load changes from one second to the next: run back to back,
+    one side can get the quiet moments and the other the busy ones. Taking turns gives
+    every side the same share of both, so the ratio of the medians is stable. Each run
+    starts from a collected heap, and its result is dropped before the next run starts.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(max(1, runs)):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            result = fn()
+            seconds[name].append(time.perf_counter() - start)
+            del result
+    return {name: (statistics.median(s), s) for name, s in seconds.items()}
 
 
 def token(sb: Sandbox) -> str:

@@ -348,6 +348,42 @@ def test_b5_fields_learned_from_the_rows_match_on_both_paths(
     assert list(fast.columns[6:11]) == [frames.metric_column(f) for f in FIELDS]
 
 
+def test_b5_a_null_value_after_numbers_on_a_row_by_row_page_is_na_not_a_failure() -> None:
+    """A null sends a page row by row; the numbers before it must be added only once (B5)."""
+    page = {
+        "rows": [
+            _row("a", 1, [("IMPRESSIONS", 10), ("CLICKS", 3)]),
+            _row("a", 2, [("IMPRESSIONS", 20), ("CLICKS", None)]),
+            _row("a", 3, [("CLICKS", 3), ("IMPRESSIONS", 10)]),
+        ]
+    }
+    frame = frames.report_frame([page], ["IMPRESSIONS", "CLICKS"])
+    assert frame["impressions"].tolist() == [10, 20, 10]
+    assert frame["clicks"].isna().tolist() == [False, True, False]
+    assert frame["clicks"].sum() == 6
+
+
+def test_b5_rows_keep_their_entity_however_the_pages_are_cut() -> None:
+    """Pages of one entity each, or of several, or one row each: the same frame (B5)."""
+    rows = [r for page in MIXED_PAGES for r in page["rows"]]
+    rows = [*rows, *(dict(r, entity_id="e2", entity_name="E two") for r in rows[-3:])]
+    whole = frames.report_frame([{"rows": rows}], FIELDS)
+    by_entity: dict[str, list[Any]] = {}
+    for r in rows:
+        by_entity.setdefault(r["entity_id"], []).append(r)
+    cuts = [
+        [{"rows": group} for group in by_entity.values()],
+        [{"rows": [r]} for r in rows],
+        [{"rows": rows[:4]}, {"rows": rows[4:5]}, {"rows": rows[5:]}],
+    ]
+    for pages in cuts:
+        pd.testing.assert_frame_equal(frames.report_frame(pages, FIELDS), whole)
+    assert (
+        whole["entity_name"].iloc[-1] == "E two"
+        and whole["entity_id"].iloc[0] == rows[0]["entity_id"]
+    )
+
+
 def test_b5_raw_pages_as_bytes_and_text_load_like_parsed_ones() -> None:
     parsed = frames.report_frame(MIXED_PAGES, FIELDS)
     raw = [json.dumps(p) for p in MIXED_PAGES]
