@@ -50,6 +50,8 @@ def test_b5_connect_keeps_reports_in_the_default_store_and_asks_only_the_last_da
         assert ads.store is not None
         assert ads.store.path == default_store_of(session.settings)
         assert ads.store.path.is_relative_to(private_data_dir)
+        # The accounts' data is the user's alone: the directory made for it is 0700.
+        assert ads.store.path.parent.stat().st_mode & 0o777 == 0o700
         account = ads.ad_accounts().iloc[[0]]
         today = sandbox.clock.now_datetime().date()
         window = {"start": today - timedelta(days=30), "end": today - timedelta(days=1)}
