@@ -57,6 +57,12 @@ def _extra(r: dict[str, Any]) -> list[str]:
     if "toolkit_runs_s" in r:
         runs = ", ".join(f"{t:.2f}" for t in r["toolkit_runs_s"])
         notes.append(f"toolkit = median of runs [{runs}] s")
+    if "bare_s" in r:
+        notes.append(
+            f"measured reference: a bare client handed all {r['bare_requests']} addresses, "
+            f"parsing nothing, {r['bare_s']:.2f} s = {r['bare_over_floor']:.2f}x floor "
+            f"(toolkit/bare {r['toolkit_over_bare']:.2f})"
+        )
     if "toolkit_429s" in r:
         notes.append(
             f"429s toolkit={r['toolkit_429s']} naive={r['naive_429s']}; "

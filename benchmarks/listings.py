@@ -3,11 +3,18 @@
 The sandbox serves from its own process (:func:`~benchmarks.common.served_sandbox`); the
 naive loop runs once (about a hundred sequential requests average out a busy moment), the
 toolkit seven times with a fresh client each time, and its median is compared.
+
+Beside the floor (latency alone), a measured reference: a bare client that is handed every
+address the toolkit asks for in advance (the pages and each listing's confirming page) and
+fetches them on as many threads with plain ``requests``, parsing nothing. It shows what this
+machine's HTTP costs on top of the latency, which no client can avoid.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -19,6 +26,7 @@ from .common import ServedSandbox, median_of, naive_get, served_sandbox, timed
 
 LATENCY_MS = 50.0
 TOOLKIT_RUNS = 7  # with the naive pass, under the sandbox's 1500 requests per 30 s (B11)
+BARE_RUNS = 3  # 1 + 7 + 3 passes of 122 requests stay under those 1500
 
 
 def naive(sb: ServedSandbox, tok: str) -> pd.DataFrame:
@@ -46,6 +54,37 @@ def naive(sb: ServedSandbox, tok: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def bare(sb: ServedSandbox, tok: str, account_ids: list[str], pages: int, workers: int) -> int:
+    """Fetch every address a complete listing asks for, all known in advance; parse nothing.
+
+    The two discovery calls first (as any client must), then ``pages`` offsets per account,
+    the last being the confirming page past the last full one, on ``workers`` threads with
+    one ``requests.Session`` each. Returns the number of requests.
+    """
+    base = sb.api_base_url
+    headers = {"Authorization": f"Bearer {tok}"}
+    local = threading.local()
+
+    def get(url: str, params: dict[str, Any] | None = None) -> bytes:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        answer = session.get(url, headers=headers, params=params, timeout=30)
+        answer.raise_for_status()
+        return answer.content
+
+    business = naive_get(requests.Session(), f"{base}/businesses", tok)["businesses"][0]["id"]
+    get(f"{base}/businesses/{business}/ad_accounts")
+    jobs = [
+        (f"{base}/ad_accounts/{account}/campaigns", {"limit": 50, "offset": 50 * n})
+        for account in account_ids
+        for n in range(pages)
+    ]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda job: get(*job), jobs))
+    return 2 + len(jobs)
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     accounts, campaigns = (10, 100) if quick else (20, 250)
     options = {
@@ -67,6 +106,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         toolkit_s, toolkit_runs, (toolkit_df, requests_sent, workers) = median_of(
             TOOLKIT_RUNS, toolkit
         )
+        account_ids = list(dict.fromkeys(toolkit_df["ad_account_id"]))
+        asked = campaigns // 50 + 1  # full pages, then the short (or confirming empty) one
+        bare_s, bare_runs, bare_requests = median_of(
+            BARE_RUNS, lambda: bare(sb, tok, account_ids, asked, workers)
+        )
     assert len(toolkit_df) == len(naive_df) == accounts * campaigns
     assert set(toolkit_df["id"]) == set(naive_df["id"])
     pages = accounts * math.ceil(campaigns / 50)
@@ -80,6 +124,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         "toolkit_s": toolkit_s,
         "toolkit_runs_s": toolkit_runs,
         "floor_s": floor_s,
+        "bare_s": bare_s,
+        "bare_runs_s": bare_runs,
+        "bare_requests": bare_requests,
+        "bare_over_floor": bare_s / floor_s,
+        "toolkit_over_bare": toolkit_s / bare_s,
         "speedup_vs_naive": naive_s / toolkit_s,
         "toolkit_over_floor": toolkit_s / floor_s,
         "requests": requests_sent,
