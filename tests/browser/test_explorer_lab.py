@@ -4,40 +4,20 @@ click Run, and the table and the ads.report(...) call to copy appear (the kernel
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from tests.browser.lab import jupyterlab, open_and_run_all
+from tests.browser.notebook7 import explorer_notebook
 
 pytestmark = pytest.mark.browser
-
-
-def _explorer_notebook(root: Path) -> Path:
-    notebook = nbformat.v4.new_notebook()
-    # Without a kernelspec JupyterLab asks which kernel to use instead of starting one.
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    notebook.cells = [
-        nbformat.v4.new_code_cell("from adstudio_nb import connect, widgets\n\nads = connect()"),
-        nbformat.v4.new_code_cell("widgets.report_explorer()"),
-    ]
-    for number, cell in enumerate(notebook.cells):
-        cell.id = str(number)
-    path = root / "explorer.ipynb"
-    nbformat.write(notebook, path)
-    return path
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("explorer-lab")
-    with jupyterlab(root, {"explorer.ipynb": _explorer_notebook(root)}) as base:
+    with jupyterlab(root, {"explorer.ipynb": explorer_notebook(root / "explorer.ipynb")}) as base:
         yield base
 
 
