@@ -883,36 +883,63 @@ class Ads:
                 include_parent,
             ),
         )
-        builders = {
-            a.id: frames.ReportFrameBuilder(fields, include_parent=include_parent) for a in accounts
-        }
         desc = f"{level.lower()} report" + (f", {len(accounts)} accounts" if accounts[1:] else "")
-        paged = [a.id for a in accounts if a.id not in by_async]
         with self._progress(desc, unit="rows") as bar:
-            # The dates go as given: parsed and written once, by the report planner (B5).
-            for acct, page in endpoints.aggregate_report_pages_of_accounts(
-                self.client,
-                paged,
-                entity_type=level,
+            paged = self._paged_reports(
+                [a.id for a in accounts if a.id not in by_async],
+                level=level,
                 fields=fields,
                 granularity=granularity,
                 start=start,
                 end=end,
                 entity_ids=entity_ids,
-                entity_ids_type=level if entity_ids else None,
                 statuses=statuses,
-                entity_status_type=level if statuses else None,
-                include_parent_entity=include_parent,
+                include_parent=include_parent,
                 on_page=bar.update,
-            ):
-                builders[acct].add_page(page)
-        parts = [
-            _with_account_columns(
-                by_async[a.id] if a.id in by_async else builders[a.id].frame(sort=True), a, at=0
             )
-            for a in accounts
-        ]
+        frames_by_account = {**paged, **by_async}
+        parts = [_with_account_columns(frames_by_account[a.id], a, at=0) for a in accounts]
         return _concat(parts)
+
+    def _paged_reports(
+        self,
+        account_ids: Sequence[str],
+        *,
+        level: str,
+        fields: list[str],
+        granularity: str,
+        entity_ids: Sequence[str] | None,
+        statuses: Sequence[str] | None,
+        include_parent: bool,
+        on_page: Callable[[int], None],
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """Fetch the same report of several accounts by its pages, side by side (B5, B11)."""
+        ids = list(dict.fromkeys(account_ids))
+        if not ids:
+            return {}
+        builders = {
+            a: frames.ReportFrameBuilder(fields, include_parent=include_parent) for a in ids
+        }
+        # The dates go as given: parsed and written once, by the report planner (B5).
+        for acct, page in endpoints.aggregate_report_pages_of_accounts(
+            self.client,
+            ids,
+            entity_type=level,
+            fields=fields,
+            granularity=granularity,
+            start=start,
+            end=end,
+            entity_ids=entity_ids,
+            entity_ids_type=level if entity_ids else None,
+            statuses=statuses,
+            entity_status_type=level if statuses else None,
+            include_parent_entity=include_parent,
+            on_page=on_page,
+        ):
+            builders[acct].add_page(page)
+        return {a: builder.frame(sort=True) for a, builder in builders.items()}
 
     def _stored_report(
         self,
@@ -990,24 +1017,36 @@ class Ads:
                 )
                 for (sync, part), (_acct, pages) in zip(jobs, fetched, strict=True):
                     store.keep_part(sync, part, pages)
-            parts = []
-            for acct in accounts:
-                if acct.id in syncs:
-                    frame = store.read_report(syncs[acct.id].request)
-                else:  # LIFETIME, no range or a status filter: fetched whole, and kept
-                    frame = store.report(
-                        self.client,
-                        acct.id,
-                        level=level,
-                        fields=fields,
-                        granularity=granularity,
-                        entity_ids=entity_ids,
-                        statuses=statuses,
-                        include_parent=include_parent,
-                        on_page=bar.update,
-                        **options,
-                    )
-                parts.append(_with_account_columns(frame, acct, at=0))
+            # LIFETIME, no range or a status filter: fetched whole (all such accounts in one
+            # walk) and kept without coverage, as they say nothing of which days are complete.
+            whole_frames = self._paged_reports(
+                [a.id for a in accounts if a.id not in syncs],
+                level=level,
+                fields=fields,
+                granularity=granularity,
+                entity_ids=entity_ids,
+                statuses=statuses,
+                include_parent=include_parent,
+                on_page=bar.update,
+                **options,
+            )
+            for acct_id, frame in whole_frames.items():
+                store.keep_report(
+                    frame,
+                    account_id=acct_id,
+                    level=level,
+                    granularity=granularity,
+                    fields=fields,
+                    include_parent=include_parent,
+                )
+            parts = [
+                _with_account_columns(
+                    store.read_report(syncs[a.id].request) if a.id in syncs else whole_frames[a.id],
+                    a,
+                    at=0,
+                )
+                for a in accounts
+            ]
         return _concat(parts)
 
     def _async_reports(

@@ -544,3 +544,37 @@ def test_every_whole_listing_is_kept_for_sql_and_fetched_again_each_time(
         assert ads.sql("SELECT count(*) AS n FROM audiences")["n"].iloc[0] == len(
             listings["audiences"]
         )
+
+
+def test_b11_a_lifetime_report_of_three_accounts_is_one_walk_and_kept(
+    tmp_path: Path, shared_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B5/B11: a LIFETIME report (no days to answer from) of several accounts through the store
+    is fetched in one walk for all of them, equals the API's, and its rows are kept."""
+    from adstudio_nb import endpoints
+
+    walks: list[list[str]] = []
+    real = endpoints.aggregate_report_pages_of_accounts
+
+    def recorded(client: object, ids: list[str], **kw: object) -> object:
+        walks.append(list(ids))
+        return real(client, ids, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoints, "aggregate_report_pages_of_accounts", recorded)
+    sb = shared_sandbox
+    store = Store(tmp_path / "ads.duckdb", clock=sb.clock.now_datetime)
+    with _ads(sb, store) as ads, _ads(sb, None) as plain:
+        picked = ads.ad_accounts().iloc[:3]
+        window = {
+            "fields": ["IMPRESSIONS", "SPEND"],
+            "granularity": "LIFETIME",
+            "start": _today(sb) - timedelta(days=9),
+            "end": _today(sb) - timedelta(days=1),
+            "method": "aggregate",
+        }
+        kept = ads.report(picked, **window)
+        assert walks == [list(picked["id"])]
+        api = plain.report(picked, **window)
+        rows = ads.sql("SELECT count(*) AS n FROM reports WHERE granularity = 'LIFETIME'")
+    pd.testing.assert_frame_equal(kept, api)
+    assert rows["n"].iloc[0] == len(api) > 0
