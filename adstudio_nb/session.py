@@ -616,9 +616,11 @@ class Session:
 
         flow = self._require_flow()
         with self._lock:
-            chose = not isinstance(store, _Keep)
-            if not isinstance(store, _Keep):
-                self._store_choice = store
+            previous = self._store_choice
+            if isinstance(store, _Keep):
+                chose = False
+            else:
+                self._store_choice, chose = store, True
             choice = self._store_choice
             if self._ads is not None and self._ads_serial == self._login_serial:
                 ads, old = self._ads, None
@@ -631,7 +633,15 @@ class Session:
                 chose = True
         _close_ads(old)
         if chose:
-            _use_store(ads, choice, flow.settings)
+            try:
+                _use_store(ads, choice, flow.settings)
+            except AdStudioError:
+                # A store that cannot be used is not kept as the choice: the next call
+                # (and the next login) keeps the one before.
+                with self._lock:
+                    if self._store_choice is choice:
+                        self._store_choice = previous
+                raise
         return ads
 
     # -- internals: state changes ---------------------------------------------------------------

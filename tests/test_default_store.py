@@ -142,5 +142,10 @@ def test_a_default_store_that_cannot_be_opened_warns_and_reports_still_work(
         # A path the user names that cannot work is an error, not a warning.
         with pytest.raises(StoreError, match="cannot be created"):
             session.ads(store=blocked / "ads.duckdb")
+        # That path is not kept as the choice: the next login's Ads still works.
+        session.forget()
+        session.demo_login("alex.analyst")
+        with pytest.warns(RuntimeWarning, match="local store cannot be used"):
+            assert session.ads().store is None
     finally:
         session.close()
