@@ -152,8 +152,8 @@ def default_store_path(profile: str = "default", *, namespace: str = "") -> Path
     """Return where the store of ``profile`` lives: a DuckDB file in the user's data directory.
 
     ``namespace`` keeps apart the stores of data that is not Spotify's (the sandbox's, a
-    custom host's): ``stores/<namespace>-<profile>.duckdb`` instead of
-    ``stores/<profile>.duckdb``.
+    custom host's): ``stores/<namespace>/<profile>.duckdb`` instead of
+    ``stores/<profile>.duckdb``, so that no profile name can reach another's store.
 
     Raises:
         InvalidArgument: a profile name (or namespace) that cannot name a file.
@@ -169,7 +169,8 @@ def default_store_path(profile: str = "default", *, namespace: str = "") -> Path
     import platformdirs  # light, but only needed here
 
     base = Path(platformdirs.user_data_dir("adstudio_nb", appauthor=False))
-    return base / "stores" / (f"{namespace}-{profile}.duckdb" if namespace else f"{profile}.duckdb")
+    stores = base / "stores"
+    return (stores / namespace if namespace else stores) / f"{profile}.duckdb"
 
 
 def open_store(store: Store | str | Path | bool | None, **options: Any) -> Store | None:

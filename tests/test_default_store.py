@@ -119,7 +119,10 @@ def test_spotify_the_sandbox_and_a_custom_host_never_share_a_default_store(
     }
     with Sandbox(seed=1) as other_seed:
         paths.add(default_store_of(Settings.for_sandbox(other_seed)))
-    assert len(paths) == 4 and all(p.parent == stores for p in paths)
+    assert len(paths) == 4 and all(p.is_relative_to(stores) for p in paths)
+    # Another data source's store is in a directory of its own: no profile name reaches it.
+    assert default_store_of(sandboxed).parent.parent == stores
+    assert default_store_of(sandboxed).name == f"{sandboxed.profile}.duckdb"
     # The same sandbox data (its seed) on another port is the same store.
     with Sandbox(seed=0) as same_seed:
         assert default_store_of(Settings.for_sandbox(same_seed)) == default_store_of(sandboxed)
