@@ -43,5 +43,13 @@ def test_app_view_login_and_accounts(browser_page: Any, voila: str) -> None:
     table = page.locator("table.dataframe").first
     table.wait_for(timeout=60_000)
     assert "currency_code" in table.inner_text()
+    # The app ends with the report explorer, filled in by the login: the accounts by name.
+    explorer = page.locator(".adstudio-panel", has_text="Report explorer")
+    options = explorer.locator("select[multiple]").first.locator("option")
+    options.first.wait_for(timeout=60_000)
+    labels = options.all_inner_texts()
+    assert any(label.strip().endswith("(USD)") for label in labels), labels
+    assert any(label.strip().endswith("(EUR)") for label in labels), labels
+    assert page.get_by_text("widgets.report_explorer()").count() == 0  # code is hidden
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "voila-app.png"), full_page=True)
