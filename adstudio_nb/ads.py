@@ -30,6 +30,7 @@ import dataclasses
 import functools
 import logging
 import threading
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -464,7 +465,16 @@ class _Progress:
 
 
 def _instance_method(fn: F) -> F:
-    """Make ``Ads.method(...)`` called on the class say how to call it, not a bare TypeError."""
+    """Make ``Ads.method(...)`` called on the class say how to call it, not a bare TypeError.
+
+    Every call first checks that a login still stands behind the ``Ads``
+    (:meth:`Ads._check_login`), so that nothing answers from the store for one that ended.
+    """
+
+    @functools.wraps(fn)
+    def checked(self: Ads, *args: Any, **kwargs: Any) -> Any:
+        self._check_login()
+        return fn(self, *args, **kwargs)
 
     class _Method:
         def __set_name__(self, owner: type, name: str) -> None:
@@ -472,12 +482,12 @@ def _instance_method(fn: F) -> F:
 
         def __get__(self, obj: Any, owner: type | None = None) -> Any:
             if obj is not None:
-                return fn.__get__(obj, owner)
+                return types.MethodType(checked, obj)
 
             @functools.wraps(fn)
             def unbound(*args: Any, **kwargs: Any) -> Any:
                 if args and owner is not None and isinstance(args[0], owner):
-                    return fn(*args, **kwargs)
+                    return checked(*args, **kwargs)
                 raise InvalidArgument(
                     f"{fn.__name__}() is asked of a connected Ads, not of the class: "
                     f"ads = adstudio_nb.connect(), then ads.{fn.__name__}(...)."
@@ -648,6 +658,16 @@ class Ads:
     def close(self) -> None:
         """Close the client's connections and threads."""
         self.client.close()
+
+    def _check_login(self) -> None:
+        """With a store, make sure a login still stands behind this ``Ads`` before a call.
+
+        The store could answer a listing or report alone; after Forget, a revoked access or
+        an expired login it must not, so the token source is asked first (and tells the
+        session, so every panel agrees). Without a store every call asks it anyway.
+        """
+        if self.store is not None:
+            self.client.token_source.access_token()
 
     def use_store(
         self, store: Store | str | Path | bool | None = True, **options: Any

@@ -12,12 +12,13 @@ import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from adstudio_nb import session as session_module
 from adstudio_nb.auth import OAuthFlow
 from adstudio_nb.config import Settings
-from adstudio_nb.exceptions import StoreError
+from adstudio_nb.exceptions import AuthorizationRequired, StoreError
 from adstudio_nb.sandbox import Sandbox
 from adstudio_nb.session import Session, connect, default_store_of
 from adstudio_nb.store import Store
@@ -150,5 +151,38 @@ def test_a_default_store_that_cannot_be_opened_warns_and_reports_still_work(
         session.demo_login("alex.analyst")
         with pytest.warns(RuntimeWarning, match="local store cannot be used"):
             assert session.ads().store is None
+    finally:
+        session.close()
+
+
+def test_without_a_login_nothing_answers_even_from_the_store(
+    sandbox: Sandbox,
+) -> None:
+    """After Forget, the Ads refuses even what its store holds, saying to log in, as the panels
+    say; after the next login it answers as before."""
+    session = _session(sandbox)
+    try:
+        ads = session.ads()
+        account = ads.ad_accounts().iloc[[0]]
+        today = sandbox.clock.now_datetime().date()
+        window = {
+            "fields": FIELDS,
+            "start": today - timedelta(days=20),
+            "end": today - timedelta(days=10),  # settled days: the store alone could answer
+            "method": "aggregate",
+        }
+        kept = ads.report(account, **window)
+        ads.campaigns(account)
+        session.forget()
+        for call in (
+            lambda: ads.report(account, **window),
+            lambda: ads.campaigns(account),
+            ads.ad_accounts,
+        ):
+            with pytest.raises(AuthorizationRequired, match="log in"):
+                call()
+        assert not session.view.is_logged_in  # the panels say the same
+        session.demo_login("alex.analyst")
+        pd.testing.assert_frame_equal(session.ads().report(account, **window), kept)
     finally:
         session.close()
