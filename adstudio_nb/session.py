@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import logging
@@ -623,24 +624,27 @@ class Session:
                 self._store_choice, chose = store, True
             choice = self._store_choice
             if self._ads is not None and self._ads_serial == self._login_serial:
-                ads, old = self._ads, None
+                ads, old, fresh = self._ads, None, False
             else:
                 old = self._detach_ads()
                 settings = flow.settings
                 # Progress bars as Ads decides: in a notebook, not in a terminal (the CLI).
                 ads = self._ads = Ads(AdsClient(settings.api_base_url, _SessionTokens(self, flow)))
                 self._ads_serial = self._login_serial
-                chose = True
+                chose = fresh = True
         _close_ads(old)
         if chose:
             try:
                 _use_store(ads, choice, flow.settings)
             except AdStudioError:
-                # A store that cannot be used is not kept as the choice: the next call
-                # (and the next login) keeps the one before.
+                # A store that cannot be used is not kept as the choice: this Ads, the next
+                # call and the next login keep the one before.
                 with self._lock:
                     if self._store_choice is choice:
                         self._store_choice = previous
+                if fresh:  # a failed attempt leaves an Ads's store as it was; a new one has none
+                    with contextlib.suppress(AdStudioError):
+                        _use_store(ads, previous, flow.settings)
                 raise
         return ads
 

@@ -18,7 +18,7 @@ import pytest
 from adstudio_nb import session as session_module
 from adstudio_nb.auth import OAuthFlow
 from adstudio_nb.config import Settings
-from adstudio_nb.exceptions import AuthorizationRequired, StoreError
+from adstudio_nb.exceptions import AuthorizationRequired, InvalidArgument, StoreError
 from adstudio_nb.sandbox import Sandbox
 from adstudio_nb.session import Session, connect, default_store_of
 from adstudio_nb.store import Store
@@ -94,6 +94,15 @@ def test_the_store_choice_is_kept_until_changed_even_across_a_new_login(
         assert session.ads(store=True).store.path == default_store_of(session.settings)  # type: ignore[union-attr]
         mine = Store(tmp_path / "given.duckdb")
         assert session.ads(store=mine).store is mine
+        # A store that cannot be used leaves the one in use, now and for the next login.
+        with pytest.raises(InvalidArgument, match="store must be"):
+            session.ads(store=123)  # type: ignore[arg-type]
+        assert session.ads().store is mine
+        session.forget()
+        session.demo_login("alex.analyst")
+        with pytest.raises(StoreError, match="is a directory"):
+            session.ads(store=tmp_path)  # the first call of the new login's Ads
+        assert session.ads().store is mine
     finally:
         session.close()
 
