@@ -68,11 +68,11 @@ from .exceptions import (
     TransportError,
 )
 from .login import DEFAULT_LISTEN_TIMEOUT_S, LoginAttempt, begin_login, explain
-from .store import Store, default_store_path
 from .token_store import REFRESH_TOKEN_LIFETIME, Token
 
 if TYPE_CHECKING:
     from .ads import Ads
+    from .store import Store
 
 __all__ = [
     "KEEP_STORE",
@@ -99,7 +99,8 @@ _WHOAMI_PATH = "/sandbox/whoami"
 _WHOAMI_TIMEOUT_S = (2.0, 5.0)
 _NAME = re.compile(r"^[\w .'()-]{1,80}$")
 
-StoreChoice: TypeAlias = Store | str | Path | bool | None
+# A string, so that importing the session does not import the store (and pandas) with it.
+StoreChoice: TypeAlias = "Store | str | Path | bool | None"
 """Where an :class:`~adstudio_nb.ads.Ads` keeps what it fetches: a Store, a DuckDB file path,
 True for the default store of the settings (:func:`default_store_of`), False or None for none."""
 
@@ -119,6 +120,8 @@ def default_store_of(settings: Settings) -> Path:
     (one per seed, named by its demo app) and a custom host's go to stores of their own, so
     that no other data is ever answered for Spotify's.
     """
+    from .store import default_store_path  # pandas and DuckDB only once data is asked for
+
     if settings.target == "spotify":
         return default_store_path(settings.profile)
     source = settings.client_id if settings.target == "sandbox" else settings.api_base_url

@@ -59,6 +59,18 @@ def test_importing_the_package_loads_neither_pandas_nor_widgets() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_session_loads_neither_pandas_nor_the_store() -> None:
+    """The command line's status and login need the session only: no pandas, no DuckDB."""
+    code = (
+        "import sys, adstudio_nb.session; "
+        "print(sorted(m for m in ('pandas', 'duckdb', 'adstudio_nb.store') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
+
+
 def test_the_old_entry_points_are_gone() -> None:
     """One way in: no widgets.connect, no Onboarding class with its own ads()."""
     from adstudio_nb import widgets
